@@ -1,0 +1,106 @@
+using Migration.Contracts.Status;
+
+namespace Migration.Contracts.Progress;
+
+/// <summary>
+/// The VMA's answer to <c>GET /api/v1/progress/{jobId}</c>: the seed's schema, field for field, plus a
+/// few additions (named in their remarks) where the seed's schema is not enough.
+/// </summary>
+public sealed record ReplicationProgress
+{
+    public required string JobId { get; init; }
+
+    public ReplicationStage Stage { get; init; }
+
+    public VmaJobStatus Status { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public AggregateProgress Aggregate { get; init; } = new();
+
+    public CbtInfo Cbt { get; init; } = new();
+
+    public NbdInfo Nbd { get; init; } = new();
+
+    public IReadOnlyList<DiskProgress> Disks { get; init; } = [];
+
+    /// <summary>Addition: the VM this job replicates.</summary>
+    public string? VmName { get; init; }
+
+    /// <summary>Addition: why the job failed (null unless <see cref="Status"/> is Failed).</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Addition: when the job reached Succeeded or Failed.</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+}
+
+public sealed record AggregateProgress
+{
+    public long TotalBytes { get; init; }
+
+    public long BytesTransferred { get; init; }
+
+    public long ThroughputBps { get; init; }
+
+    public double Percent { get; init; }
+}
+
+public sealed record CbtInfo
+{
+    /// <summary>"full" or "incremental" (the whole job: incremental only when every disk is).</summary>
+    public string Type { get; init; } = "full";
+
+    public string? PreviousChangeId { get; init; }
+
+    public string? ChangeId { get; init; }
+}
+
+public sealed record NbdInfo
+{
+    public IReadOnlyList<NbdExport> Exports { get; init; } = [];
+}
+
+public sealed record NbdExport
+{
+    public required string Name { get; init; }
+
+    public string? Device { get; init; }
+
+    public bool Connected { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+}
+
+public sealed record DiskProgress
+{
+    public required string Id { get; init; }
+
+    public string? Label { get; init; }
+
+    public long PlannedBytes { get; init; }
+
+    public long BytesTransferred { get; init; }
+
+    public long ThroughputBps { get; init; }
+
+    public double Percent { get; init; }
+
+    public VmaDiskStatus Status { get; init; }
+
+    /// <summary>Addition: "full" or "incremental" for this disk.</summary>
+    public string? SyncType { get; init; }
+
+    /// <summary>Addition: this disk's base change id (null for a full sync).</summary>
+    public string? PreviousChangeId { get; init; }
+
+    /// <summary>Addition: this disk's change id after the sync (known from the Snapshot stage on).</summary>
+    public string? ChangeId { get; init; }
+
+    /// <summary>Addition: the disk's capacity, for context; never the basis of a percentage.</summary>
+    public long CapacityBytes { get; init; }
+
+    /// <summary>Addition: how many changed (or allocated) areas this sync moves.</summary>
+    public int? BlocksChanged { get; init; }
+}
