@@ -1,0 +1,64 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+
+namespace Migration.OmaWorkers.Bus;
+
+/// <summary>
+/// One place that chooses the transport and the message scheduler; every host (workers, scheduler, the CLI demo)
+/// adds its own consumers through <paramref name="register"/>. MassTransit allows one bus per container, so a process
+/// that plays several roles passes several registrations.
+/// </summary>
+public static class BusSetup
+{
+    public static IServiceCollection AddMigrationBus(
+        this IServiceCollection services,
+        IConfiguration configuration,
+        Action<IBusRegistrationConfigurator, BusOptions> register)
+    {
+        services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.Section));
+        var options = configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
+
+        services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            register(bus, options);
+
+            switch (options.Transport)
+            {
+                case BusTransport.InMemory:
+                    // One process: MassTransit's in-memory delayed scheduler carries the saga's timeouts.
+                    bus.AddDelayedMessageScheduler();
+                    bus.UsingInMemory((context, cfg) =>
+                    {
+                        cfg.UseDelayedMessageScheduler();
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+
+                case BusTransport.RabbitMq:
+                    // RabbitMQ from Debian has no delayed-message plugin: the Scheduler process's Quartz endpoint
+                    // stores every scheduled message durably and sends it when due.
+                    var schedulerAddress = new Uri($"queue:{options.SchedulerQueue}");
+                    bus.AddMessageScheduler(schedulerAddress);
+                    bus.UsingRabbitMq((context, cfg) =>
+                    {
+                        var rabbit = context.GetRequiredService<IOptions<BusOptions>>().Value.RabbitMq;
+                        cfg.Host(rabbit.Host, rabbit.Port, rabbit.VirtualHost, h =>
+                        {
+                            h.Username(rabbit.Username);
+                            h.Password(rabbit.Password);
+                            h.PublisherConfirmation = true;
+                        });
+                        cfg.UseMessageScheduler(schedulerAddress);
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+
+                default:
+                    throw new InvalidOperationException($"Bus:Transport '{options.Transport}' is not one of InMemory, RabbitMq");
+            }
+        });
+
+        return services;
+    }
+}
