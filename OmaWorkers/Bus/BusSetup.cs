@@ -31,6 +31,7 @@ public static class BusSetup
                     bus.UsingInMemory((context, cfg) =>
                     {
                         cfg.UseDelayedMessageScheduler();
+                        cfg.UseConsumeFilter(typeof(JobScopeFilter<>), context);
                         cfg.ConfigureEndpoints(context);
                     });
                     break;
@@ -50,6 +51,7 @@ public static class BusSetup
                             h.PublisherConfirmation = true;
                         });
                         cfg.UseMessageScheduler(schedulerAddress);
+                        cfg.UseConsumeFilter(typeof(JobScopeFilter<>), context);
                         cfg.ConfigureEndpoints(context);
                     });
                     break;

@@ -1,0 +1,29 @@
+using MassTransit;
+
+namespace Migration.OmaWorkers.Consumers;
+
+/// <summary>Polls are I/O-bound HTTP calls of up to 10 s each: many run at once, and a failed poll is an event, not a retry.</summary>
+public sealed class PollProgressConsumerDefinition : ConsumerDefinition<PollProgressConsumer>
+{
+    public PollProgressConsumerDefinition() => ConcurrentMessageLimit = 256;
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<PollProgressConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = 256;
+        endpointConfigurator.UseMessageRetry(r => r.Immediate(2));
+    }
+}
+
+public sealed class StartVmaReplicationConsumerDefinition : ConsumerDefinition<StartVmaReplicationConsumer>
+{
+    public StartVmaReplicationConsumerDefinition() => ConcurrentMessageLimit = 32;
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<StartVmaReplicationConsumer> consumerConfigurator,
+        IRegistrationContext context) =>
+        endpointConfigurator.UseMessageRetry(r => r.Intervals(500, 2_000, 5_000));
+}

@@ -1,0 +1,42 @@
+using Migration.OmaWorkers.Persistence;
+
+namespace Migration.OmaWorkers.Saga;
+
+/// <summary>
+/// The seed's JobLog: every entry is both a structured log event and a <c>job_log</c> row, each carrying the job
+/// and correlation ids.
+/// </summary>
+public sealed partial class JobLog(IReplicationStore store, TimeProvider time, ILogger<JobLog> logger)
+{
+    public const string StartingPolling = "Starting progress polling for replication job";
+    public const string StoppedPolling = "Stopped progress polling for job";
+    public const string CompletedStopping = "Job completed, stopping progress polling";
+    public const string ContactTimeoutExceeded = "VMA communication timeout exceeded";
+
+    public async Task WriteAsync(
+        ReplicationState job,
+        string eventKind,
+        string message,
+        LogLevel level = LogLevel.Information,
+        string? dedupeKey = null,
+        CancellationToken cancellationToken = default)
+    {
+        Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
+        await store.AppendJobLogAsync(
+            new JobLogEntry
+            {
+                JobId = job.JobId,
+                CorrelationId = job.CorrelationId,
+                At = time.GetUtcNow(),
+                Level = level.ToString(),
+                EventKind = eventKind,
+                Message = message,
+                DedupeKey = dedupeKey,
+            },
+            cancellationToken);
+    }
+
+    [LoggerMessage("{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
+    private static partial void Log(
+        ILogger logger, LogLevel level, string jobLogMessage, string jobId, Guid correlationId, string eventKind, string? stage);
+}

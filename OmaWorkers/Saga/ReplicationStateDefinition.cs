@@ -1,0 +1,36 @@
+using MassTransit;
+
+namespace Migration.OmaWorkers.Saga;
+
+/// <summary>
+/// The saga's endpoint (<c>replication-state</c>): one job's messages in order within a process (partitioner),
+/// optimistic-concurrency conflicts between processes retried, and outgoing messages held until the row is saved.
+/// </summary>
+public sealed class ReplicationStateDefinition : SagaDefinition<ReplicationState>
+{
+    protected override void ConfigureSaga(
+        IReceiveEndpointConfigurator endpointConfigurator,
+        ISagaConfigurator<ReplicationState> sagaConfigurator,
+        IRegistrationContext context)
+    {
+        var partition = endpointConfigurator.CreatePartitioner(Environment.ProcessorCount * 8);
+        sagaConfigurator.Message<Contracts.StartReplication>(m =>
+        {
+            m.UseFilter(new StartReplicationValidation());
+            m.UsePartitioner(partition, c => c.Message.CorrelationId);
+        });
+        sagaConfigurator.Message<Contracts.ProgressObserved>(m => m.UsePartitioner(partition, c => c.Message.CorrelationId));
+        sagaConfigurator.Message<Contracts.ProgressPollFailed>(m => m.UsePartitioner(partition, c => c.Message.CorrelationId));
+        sagaConfigurator.Message<Contracts.ContactTimeout>(m => m.UsePartitioner(partition, c => c.Message.CorrelationId));
+        sagaConfigurator.Message<Contracts.CancelReplication>(m => m.UsePartitioner(partition, c => c.Message.CorrelationId));
+        sagaConfigurator.Message<Contracts.VmaStartRejected>(m => m.UsePartitioner(partition, c => c.Message.CorrelationId));
+
+        endpointConfigurator.UseMessageRetry(r =>
+        {
+            r.Ignore<InvalidCommandException>();
+            r.Ignore<ArgumentException>();
+            r.Intervals(50, 100, 200, 500, 1_000, 2_000, 5_000);
+        });
+        endpointConfigurator.UseInMemoryOutbox(context);
+    }
+}
