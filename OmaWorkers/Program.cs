@@ -1,11 +1,19 @@
+using Migration.OmaWorkers.Bus;
+using Migration.OmaWorkers.Hosting;
+
 namespace Migration.OmaWorkers;
 
+/// <summary>The stateless worker: the replication saga and the consumers that talk to VMAs. Run N replicas.</summary>
 public partial class Program
 {
     public static void Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddServiceDefaults(builder.Configuration, "oma-workers");
+        builder.Services.AddOmaWorkers(builder.Configuration);
+        builder.Services.AddMigrationBus(builder.Configuration, (bus, _) => bus.AddOmaWorkerConsumers());
         var app = builder.Build();
+        app.MapServiceDefaults();
         app.Run();
     }
 }

@@ -1,0 +1,59 @@
+using Migration.Cli.Display;
+using Migration.Contracts.Status;
+using Migration.OmaWorkers.Persistence;
+using Spectre.Console;
+
+namespace Migration.Cli.Commands;
+
+/// <summary><c>watch [JOB]</c>: live progress from the database, of one job until it ends, or of every active job.</summary>
+public static class WatchCommand
+{
+    public const string Usage = "watch [JOB] [--db PATH] [--interval SECONDS]";
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var cli = new CliArguments(args, new HashSet<string> { "db", "interval" }, new HashSet<string>(), maxPositional: 1);
+        var jobId = cli.Positional(0);
+        var interval = TimeSpan.FromSeconds(cli.Int("interval", 1, 1, 60));
+        await using var services = CliSettings.ReadServices(cli.Option("db"));
+        var queries = services.GetRequiredService<IJobQueries>();
+
+        async Task<IReadOnlyList<JobView>> Read()
+        {
+            if (jobId is null)
+            {
+                var jobs = await queries.GetJobsAsync(200, cancellationToken);
+                return jobs.Where(j => !StatusMapping.IsTerminal(j.Status)).ToList();
+            }
+
+            var job = await queries.GetJobAsync(jobId, cancellationToken) ?? throw new CliException($"no job '{jobId}' in the database");
+            return [job];
+        }
+
+        var current = await Read();
+        try
+        {
+            await AnsiConsole.Live(JobTable.Live(current)).AutoClear(false).StartAsync(async live =>
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    current = await Read();
+                    live.UpdateTarget(JobTable.Live(current));
+                    live.Refresh();
+                    if (jobId is not null && current.All(j => StatusMapping.IsTerminal(j.Status)))
+                    {
+                        return;
+                    }
+
+                    await Task.Delay(interval, cancellationToken);
+                }
+            });
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        return jobId is not null && current.Any(j => j.Status == StatusMapping.Failed) ? 1 : 0;
+    }
+}

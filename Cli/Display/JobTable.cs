@@ -1,0 +1,84 @@
+using System.Globalization;
+using Migration.Contracts.Status;
+using Migration.OmaWorkers.Persistence;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Migration.Cli.Display;
+
+/// <summary>How a job looks on the terminal: the live table of demo and watch, and the compact line for logs.</summary>
+public static class JobTable
+{
+    public static Table Live(IEnumerable<JobView> jobs)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("Job", "VM", "Sync", "Stage", "Status", "Progress", "Bytes", "Throughput");
+        foreach (var job in jobs)
+        {
+            table.AddRow(
+                new Text(job.Id),
+                new Text(job.VmName),
+                new Text(job.SyncType ?? "…"),
+                new Text(job.CurrentOperation ?? "—"),
+                Status(job.Status),
+                Bar(job.ProgressPercent),
+                new Text($"{Bytes(job.BytesTransferred)} / {Bytes(job.TotalBytes)}"),
+                new Text($"{Bytes(job.TransferSpeedBps)}/s"));
+        }
+
+        return table;
+    }
+
+    public static Table Summary(IEnumerable<JobView> jobs, IReadOnlyDictionary<string, int> diskCounts)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]Summary[/]")
+            .AddColumns("Job", "VM", "Sync", "Status", "Disks", "Bytes moved", "Duration", "Error");
+        foreach (var job in jobs)
+        {
+            var duration = job.CompletedAt is { } end ? end - (job.StartedAt ?? job.CreatedAt) : (TimeSpan?)null;
+            table.AddRow(
+                new Text(job.Id),
+                new Text(job.VmName),
+                new Text(job.SyncType ?? "—"),
+                Status(job.Status),
+                new Text(diskCounts.GetValueOrDefault(job.Id).ToString(CultureInfo.InvariantCulture)),
+                new Text(Bytes(job.BytesTransferred)),
+                new Text(duration is { } d ? $"{d.TotalSeconds:0.0} s" : "—"),
+                new Text(job.ErrorMessage ?? ""));
+        }
+
+        return table;
+    }
+
+    public static string Line(JobView job) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{job.Id}: {job.Status} {job.CurrentOperation ?? "-"} {job.ProgressPercent:0.0}% {Bytes(job.BytesTransferred)}/{Bytes(job.TotalBytes)} {Bytes(job.TransferSpeedBps)}/s");
+
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
+    }
+
+    private static IRenderable Status(string status) => new Markup(status switch
+    {
+        StatusMapping.Completed => "[green]completed[/]",
+        StatusMapping.Failed => "[red]failed[/]",
+        _ => $"[yellow]{Markup.Escape(status)}[/]",
+    });
+
+    private static Text Bar(decimal percent)
+    {
+        const int width = 20;
+        var filled = (int)Math.Round(Math.Clamp(percent, 0, 100) / 100 * width);
+        return new Text(string.Create(CultureInfo.InvariantCulture, $"{new string('█', filled)}{new string('░', width - filled)} {percent,6:0.0}%"));
+    }
+}
