@@ -1,5 +1,4 @@
 using Migration.Cli.Commands;
-using Spectre.Console;
 
 namespace Migration.Cli;
 

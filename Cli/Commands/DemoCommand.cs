@@ -128,7 +128,7 @@ public static class DemoCommand
     {
         foreach (var (jobId, vm) in jobs)
         {
-            await system.StartReplicationAsync(jobId, vm, syncType, cancellationToken);
+            await system.StartReplicationAsync(jobId, vm, syncType, cancellationToken: cancellationToken);
         }
 
         var ids = jobs.Select(j => j.JobId).ToList();

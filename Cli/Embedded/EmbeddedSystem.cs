@@ -71,16 +71,37 @@ public sealed class EmbeddedSystem : IAsyncDisposable
     }
 
     /// <summary>Publishes <see cref="StartReplication"/> the way any integrator would.</summary>
-    public async Task StartReplicationAsync(string jobId, string vmName, SyncType syncType, CancellationToken cancellationToken = default)
+    public async Task StartReplicationAsync(
+        string jobId, string vmName, SyncType syncType, Uri? vmaUrl = null, CancellationToken cancellationToken = default)
     {
         var bus = Services.GetRequiredService<IBus>();
         await bus.Publish(new StartReplication
         {
             JobId = jobId,
-            VmaUrl = VmaUrl.ToString(),
+            VmaUrl = (vmaUrl ?? VmaUrl).ToString(),
             Vm = new VmReference { Name = vmName },
             SyncType = syncType,
         }, cancellationToken);
+    }
+
+    /// <summary>Waits until one job's row satisfies <paramref name="condition"/>.</summary>
+    public async Task<JobView> WaitForAsync(string jobId, Func<JobView, bool> condition, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var time = Services.GetRequiredService<TimeProvider>();
+        var deadline = time.GetUtcNow() + timeout;
+        JobView? job = null;
+        while (time.GetUtcNow() < deadline)
+        {
+            job = await Queries.GetJobAsync(jobId, cancellationToken);
+            if (job is not null && condition(job))
+            {
+                return job;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
+        }
+
+        throw new TimeoutException($"job {jobId} did not reach the expected state within {timeout}; last: {job?.Status} {job?.CurrentOperation} {job?.ErrorMessage}");
     }
 
     /// <summary>Waits until every job is completed or failed (as the database says), or the time runs out.</summary>
