@@ -6,8 +6,9 @@ using Microsoft.Data.Sqlite;
 namespace Migration.OmaWorkers.Persistence;
 
 /// <summary>
-/// Reads timestamps and uuids the way each provider hands them back: SQLite as ISO-8601 / uuid text, PostgreSQL's
-/// timestamptz as a UTC <see cref="DateTime"/>, SQL Server's datetimeoffset as it is.
+/// Reads timestamps, uuids and decimals the way each provider hands them back: SQLite as ISO-8601 / uuid text and a
+/// DECIMAL as an integer or a real depending on the row, PostgreSQL's timestamptz as a UTC <see cref="DateTime"/>, SQL
+/// Server's datetimeoffset as it is.
 /// </summary>
 /// <remarks>
 /// Dapper's type handlers are process-wide, so one handler serves every provider; it tells them apart by the value it
@@ -27,6 +28,7 @@ public static class DapperTypeHandlers
 
         SqlMapper.AddTypeHandler(new DateTimeOffsetHandler());
         SqlMapper.AddTypeHandler(new GuidHandler());
+        SqlMapper.AddTypeHandler(new DecimalHandler());
     }
 
     /// <summary>The one text form of a timestamp in SQLite: UTC, seven fraction digits, so text order is time order.</summary>
@@ -57,6 +59,19 @@ public static class DapperTypeHandlers
                 parameter.DbType = DbType.DateTimeOffset;
                 parameter.Value = value.ToUniversalTime();
             }
+        }
+    }
+
+    /// <remarks>Dapper compiles a reader for the column types of the first row; SQLite may then hand a later row's
+    /// DECIMAL as a real where the first was an integer, so every value converts here.</remarks>
+    private sealed class DecimalHandler : SqlMapper.TypeHandler<decimal>
+    {
+        public override decimal Parse(object value) => Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+
+        public override void SetValue(IDbDataParameter parameter, decimal value)
+        {
+            parameter.DbType = DbType.Decimal;
+            parameter.Value = value;
         }
     }
 
