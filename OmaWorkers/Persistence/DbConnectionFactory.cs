@@ -16,6 +16,7 @@ public sealed class DbConnectionFactory : IAsyncDisposable
     public DbConnectionFactory(DatabaseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        DapperTypeHandlers.Register();
         Provider = options.Provider;
         ConnectionString = options.ConnectionString;
         if (Provider == DatabaseProvider.Sqlite)

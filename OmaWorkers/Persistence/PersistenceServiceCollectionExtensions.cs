@@ -16,12 +16,12 @@ public static class PersistenceServiceCollectionExtensions
     public static IServiceCollection AddMigrationPersistence(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        DapperTypeHandlers.Register();
 
         services.AddOptions<DatabaseOptions>()
             .Bind(configuration.GetSection(DatabaseOptions.Section))
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Database:ConnectionString must be set")
-            .Validate(o => Enum.IsDefined(o.Provider), "Database:Provider must be Sqlite, Postgres or SqlServer");
+            .Validate(o => Enum.IsDefined(o.Provider), "Database:Provider must be Sqlite, Postgres or SqlServer")
+            .ValidateOnStart();
 
         services.AddMetrics();
         services.TryAddSingleton(sp => new PersistenceMetrics(sp.GetService<IMeterFactory>()));
