@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Migration.OmaWorkers.Consumers;
+using Migration.OmaWorkers.Persistence;
+using Migration.OmaWorkers.Persistence.SagaRepository;
 using Migration.OmaWorkers.Saga;
 using Migration.OmaWorkers.Vma;
 using Polly;
@@ -17,6 +19,7 @@ public static class OmaWorkersSetup
         services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.Section));
         services.AddOptions<VmaClientOptions>().Bind(configuration.GetSection(VmaClientOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMigrationPersistence(configuration);
         services.TryAddScoped<JobLog>();
         services.TryAddScoped<ReplicationSteps>();
         services.TryAddScoped<StartJobActivity>();
@@ -68,6 +71,10 @@ public static class OmaWorkersSetup
         if (inMemorySagaRepository)
         {
             saga.InMemoryRepository();
+        }
+        else
+        {
+            saga.UseReplicationStateRepository();
         }
 
         return bus;

@@ -27,9 +27,11 @@ public sealed class ReplicationStateDefinition : SagaDefinition<ReplicationState
 
         endpointConfigurator.UseMessageRetry(r =>
         {
+            // Optimistic-concurrency conflicts between replicas, and transient database errors, are retried with a
+            // fresh load of the row; a command that can never succeed is not.
             r.Ignore<InvalidCommandException>();
             r.Ignore<ArgumentException>();
-            r.Intervals(50, 100, 200, 500, 1_000, 2_000, 5_000);
+            r.Intervals(20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000);
         });
         endpointConfigurator.UseInMemoryOutbox(context);
     }
