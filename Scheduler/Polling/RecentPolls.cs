@@ -26,6 +26,7 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
         var minimumGap = Interval - (Interval / 10);
         lock (_gate)
         {
+            Forget(now);
             return due.Where(poll => !_lastPublished.TryGetValue(jobId(poll), out var last) || now - last >= minimumGap)
                 .ToList();
         }
@@ -41,11 +42,16 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
                 _lastPublished[jobId] = now;
             }
 
-            var horizon = now - (Interval * 2);
-            foreach (var stale in _lastPublished.Where(e => e.Value < horizon).Select(e => e.Key).ToList())
-            {
-                _lastPublished.Remove(stale);
-            }
+            Forget(now);
+        }
+    }
+
+    void Forget(DateTimeOffset now)
+    {
+        var horizon = now - (Interval * 2);
+        foreach (var stale in _lastPublished.Where(e => e.Value < horizon).Select(e => e.Key).ToList())
+        {
+            _lastPublished.Remove(stale);
         }
     }
 
