@@ -45,14 +45,17 @@ public sealed class SchedulerEndpointTests(PostgresDatabase database)
         var control = NewPing("control");
         var scheduler = Scheduler(host);
 
-        var scheduled = await scheduler.ScheduleSend(Target, DateTime.UtcNow.AddSeconds(2), cancelled);
+        // Far enough ahead that a busy machine still cancels before it is due.
+        var cancelledAt = DateTime.UtcNow.AddSeconds(4);
+
+        var scheduled = await scheduler.ScheduleSend(Target, cancelledAt, cancelled);
         await WaitForTrigger(host, scheduled.TokenId, exists: true);
         await scheduler.CancelScheduledSend(Target, scheduled.TokenId);
         await WaitForTrigger(host, scheduled.TokenId, exists: false);
-        await scheduler.ScheduleSend(Target, DateTime.UtcNow.AddSeconds(2.5), control);
+        await scheduler.ScheduleSend(Target, cancelledAt.AddSeconds(0.5), control);
 
         Assert.NotNull(await _deliveries.WaitFor(control.Id, TimeSpan.FromSeconds(20)));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
         await host.StopAsync();
         Assert.DoesNotContain(_deliveries.All, d => d.Message.Id == cancelled.Id);
     }
@@ -67,12 +70,19 @@ public sealed class SchedulerEndpointTests(PostgresDatabase database)
         var endpoint = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(SchedulerQueue);
         var tokenId = NewId.NextGuid();
 
-        await endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(tokenId, DateTime.UtcNow.AddSeconds(1.5), first));
+        var firstAt = DateTime.UtcNow.AddSeconds(4);
+
+        await endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(tokenId, firstAt, first));
         await WaitForTrigger(host, tokenId, exists: true);
-        await endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(tokenId, DateTime.UtcNow.AddSeconds(2), second));
+        await endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(tokenId, DateTime.UtcNow.AddSeconds(1), second));
 
         Assert.NotNull(await _deliveries.WaitFor(second.Id, TimeSpan.FromSeconds(20)));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        var pastFirst = firstAt.AddSeconds(1) - DateTime.UtcNow;
+        if (pastFirst > TimeSpan.Zero)
+        {
+            await Task.Delay(pastFirst);
+        }
+
         await host.StopAsync();
         Assert.DoesNotContain(_deliveries.All, d => d.Message.Id == first.Id);
     }
@@ -81,7 +91,7 @@ public sealed class SchedulerEndpointTests(PostgresDatabase database)
     public async Task Scheduled_message_survives_a_scheduler_restart()
     {
         var ping = NewPing("survives a restart");
-        var dueAt = DateTime.UtcNow.AddSeconds(3);
+        var dueAt = DateTime.UtcNow.AddSeconds(4);
         using (var first = NewHost())
         {
             await first.StartAsync();
