@@ -1,0 +1,50 @@
+using global::Quartz;
+
+namespace Migration.Scheduler.Messages;
+
+/// <summary>
+/// Stores the one durable job that every scheduled-message trigger points at, once per process.
+/// </summary>
+/// <remarks>
+/// Durable, so it stays when no message is pending; recoverable, so a node that dies while sending leaves the
+/// firing to be run again by another node of the cluster.
+/// </remarks>
+public sealed class ScheduledMessageJobRegistration
+{
+    readonly SemaphoreSlim _gate = new(1, 1);
+    IScheduler? _registeredWith;
+
+    public async Task EnsureAsync(IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        if (ReferenceEquals(Volatile.Read(ref _registeredWith), scheduler))
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (ReferenceEquals(_registeredWith, scheduler))
+            {
+                return;
+            }
+
+            if (!await scheduler.Exists(ScheduledMessageData.JobKey, cancellationToken))
+            {
+                var job = JobBuilder.Create<ScheduledMessageJob>()
+                    .WithIdentity(ScheduledMessageData.JobKey)
+                    .WithDescription("Sends MassTransit messages scheduled through the scheduler endpoint")
+                    .StoreDurably(true)
+                    .RequestRecovery(true)
+                    .Build();
+                await scheduler.AddJob(job, AddJobOptions.Replacing, cancellationToken);
+            }
+
+            Volatile.Write(ref _registeredWith, scheduler);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

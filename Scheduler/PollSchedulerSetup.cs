@@ -1,0 +1,53 @@
+using global::Quartz;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Migration.OmaWorkers;
+using Migration.OmaWorkers.Persistence;
+using Migration.Scheduler.Polling;
+using Migration.Scheduler.Quartz;
+
+namespace Migration.Scheduler;
+
+public static class PollSchedulerSetup
+{
+    /// <summary>
+    /// Adds Quartz (hosted, jobs built by the container) on the store <c>Scheduler:Quartz</c> names, with the one
+    /// repeating poll sweep: every <c>Tracking:PollInterval</c>, forever, skipping missed firings rather than
+    /// bursting them. The sweep needs an <see cref="IJobQueries"/> and the bus; the host registers both.
+    /// </summary>
+    public static IServiceCollection AddPollScheduler(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.Section));
+        services.AddOptions<QuartzStoreOptions>().Bind(configuration.GetSection(QuartzStoreOptions.Section));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RecentPolls>();
+
+        var tracking = configuration.GetSection(TrackingOptions.Section).Get<TrackingOptions>() ?? new TrackingOptions();
+        var store = configuration.GetSection(QuartzStoreOptions.Section).Get<QuartzStoreOptions>() ?? new QuartzStoreOptions();
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+
+        services.AddQuartz(quartz =>
+        {
+            quartz.UseConfiguredStore(store, database);
+
+            quartz.AddJob<PollSweepJob>(job => job
+                .WithIdentity(PollSweepJob.Key)
+                .WithDescription("Publishes PollProgress for every active job that is due")
+                .StoreDurably(true));
+
+            quartz.AddTrigger<PollSweepJob>(trigger => trigger
+                .WithIdentity(PollSweepJob.TriggerKey)
+                .ForJob(PollSweepJob.Key)
+                .StartNow()
+                .WithSimpleSchedule(schedule => schedule
+                    .WithInterval(tracking.PollInterval)
+                    .RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
+                // A sweep later than one interval is a missed sweep: the next one covers the same jobs.
+                .WithMisfireThreshold(tracking.PollInterval));
+        });
+
+        // Shutdown waits for a running sweep or message delivery to finish rather than cutting it off.
+        services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
+        return services;
+    }
+}

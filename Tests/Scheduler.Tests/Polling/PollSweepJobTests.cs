@@ -1,0 +1,140 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Migration.Contracts;
+using Migration.OmaWorkers;
+using Migration.Scheduler.Polling;
+using Migration.Tests.Scheduler.Support;
+
+namespace Migration.Tests.Scheduler.Polling;
+
+/// <summary>One sweep at a time, on a fake clock, publishing through MassTransit's test harness.</summary>
+public sealed class PollSweepJobTests : IAsyncLifetime
+{
+    static readonly DateTimeOffset Start = new(2025, 9, 4, 12, 0, 0, TimeSpan.Zero);
+
+    readonly FakeTimeProvider _clock = new(Start);
+    readonly FakeJobQueries _queries = new();
+    readonly TrackingOptions _tracking = new() { PollInterval = TimeSpan.FromSeconds(2), SweepBatchSize = 50 };
+    readonly ServiceProvider _provider;
+    readonly RecentPolls _recent;
+
+    public PollSweepJobTests()
+    {
+        _provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        _recent = new RecentPolls(Options.Create(_tracking));
+    }
+
+    ITestHarness Harness => _provider.GetRequiredService<ITestHarness>();
+
+    public Task InitializeAsync() => Harness.Start();
+
+    public async Task DisposeAsync() => await _provider.DisposeAsync();
+
+    [Fact]
+    public async Task Sweep_publishes_one_poll_for_each_due_job_and_none_for_the_rest()
+    {
+        _queries.AddJob("job-overdue", "https://vma-a:443", Start.AddSeconds(-5));
+        _queries.AddJob("job-due-now", "https://vma-b:443", Start);
+        _queries.AddJob("job-later", "https://vma-a:443", Start.AddSeconds(1));
+
+        var published = await Sweep();
+
+        Assert.Equal(2, published);
+        var polls = await PublishedPolls(2);
+        Assert.Equal(["job-due-now", "job-overdue"], polls.Select(p => p.JobId).Order());
+        Assert.Contains(polls, p => p is { JobId: "job-overdue", VmaUrl: "https://vma-a:443" });
+        Assert.Contains(polls, p => p is { JobId: "job-due-now", VmaUrl: "https://vma-b:443" });
+        Assert.All(polls, p => Assert.Equal(Start, p.RequestedAt));
+        Assert.All(polls, p => Assert.Equal(JobIdentity.ToCorrelationId(p.JobId), p.CorrelationId));
+        Assert.Equal((Start, 50), Assert.Single(_queries.Calls));
+    }
+
+    [Fact]
+    public async Task Sweep_with_nothing_due_publishes_nothing()
+    {
+        _queries.AddJob("job-later", "https://vma-a:443", Start.AddMinutes(1));
+
+        Assert.Equal(0, await Sweep());
+        Assert.Empty(Harness.Published.Select<PollProgress>());
+    }
+
+    [Fact]
+    public async Task A_job_is_not_polled_twice_within_one_interval_even_when_sweeps_run_early()
+    {
+        _queries.AddJob("job-1", "https://vma-a:443", Start);
+
+        Assert.Equal(1, await Sweep());
+        _clock.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.Equal(0, await Sweep());
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await Sweep());
+        _clock.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.Equal(1, await Sweep());
+
+        var polls = await PublishedPolls(2);
+        Assert.Equal([Start, Start.AddSeconds(2)], polls.Select(p => p.RequestedAt).Order());
+    }
+
+    [Fact]
+    public async Task A_sweep_slightly_early_by_scheduler_jitter_still_polls()
+    {
+        _queries.AddJob("job-1", "https://vma-a:443", Start);
+
+        Assert.Equal(1, await Sweep());
+        _clock.Advance(TimeSpan.FromSeconds(1.95));
+        Assert.Equal(1, await Sweep());
+    }
+
+    [Fact]
+    public async Task Remembered_polls_are_forgotten_after_two_intervals()
+    {
+        _queries.AddJob("job-1", "https://vma-a:443", Start);
+        await Sweep();
+        Assert.Equal(1, _recent.Count);
+
+        _queries.AddJob("job-1", "https://vma-a:443", Start.AddHours(1));
+        _clock.Advance(TimeSpan.FromSeconds(4.5));
+        await Sweep();
+
+        Assert.Equal(0, _recent.Count);
+    }
+
+    [Fact]
+    public async Task A_failed_query_publishes_nothing_and_the_next_sweep_publishes()
+    {
+        _queries.AddJob("job-1", "https://vma-a:443", Start);
+        _queries.Failure = new TimeoutException("database unreachable");
+
+        await Assert.ThrowsAsync<TimeoutException>(Sweep);
+        Assert.Empty(Harness.Published.Select<PollProgress>());
+
+        _queries.Failure = null;
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await Sweep());
+    }
+
+    async Task<int> Sweep()
+    {
+        using var scope = _provider.CreateScope();
+        var job = new PollSweepJob(
+            _queries,
+            scope.ServiceProvider.GetRequiredService<IPublishEndpoint>(),
+            _recent,
+            _clock,
+            Options.Create(_tracking),
+            NullLogger<PollSweepJob>.Instance);
+        return await job.SweepAsync(CancellationToken.None);
+    }
+
+    async Task<List<PollProgress>> PublishedPolls(int expected)
+    {
+        Assert.True(await Harness.Published.Any<PollProgress>());
+        var polls = Harness.Published.Select<PollProgress>().Select(m => m.Context.Message).ToList();
+        Assert.Equal(expected, polls.Count);
+        return polls;
+    }
+}

@@ -1,0 +1,97 @@
+using Migration.OmaWorkers.Persistence;
+
+namespace Migration.Tests.Scheduler.Support;
+
+/// <summary>
+/// The sweep's view of the database, in memory: jobs with a next-poll time. Only the sweep's query is answered;
+/// the monitoring reads return nothing, as for an empty database.
+/// </summary>
+public sealed class FakeJobQueries : IJobQueries
+{
+    readonly Lock _gate = new();
+    readonly Dictionary<string, (string VmaUrl, DateTimeOffset NextPollAt)> _jobs = new();
+    int _inFlight;
+
+    /// <summary>Every <c>now</c> the sweep asked with, and its limit.</summary>
+    public List<(DateTimeOffset Now, int Limit)> Calls { get; } = [];
+
+    public int CallCount { get { lock (_gate) { return Calls.Count; } } }
+
+    /// <summary>Most sweeps that were inside the query at the same moment.</summary>
+    public int MaxConcurrentCalls { get; private set; }
+
+    /// <summary>How long each query takes (to make overlapping sweeps visible).</summary>
+    public TimeSpan QueryDuration { get; set; } = TimeSpan.Zero;
+
+    /// <summary>When set, the query throws it (a database outage).</summary>
+    public Exception? Failure { get; set; }
+
+    public void AddJob(string jobId, string vmaUrl, DateTimeOffset nextPollAt)
+    {
+        lock (_gate)
+        {
+            _jobs[jobId] = (vmaUrl, nextPollAt);
+        }
+    }
+
+    public async Task<IReadOnlyList<DuePoll>> GetDuePollsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Calls.Add((now, limit));
+            MaxConcurrentCalls = Math.Max(MaxConcurrentCalls, ++_inFlight);
+        }
+
+        try
+        {
+            if (QueryDuration > TimeSpan.Zero)
+            {
+                await Task.Delay(QueryDuration, cancellationToken);
+            }
+
+            if (Failure is { } failure)
+            {
+                throw failure;
+            }
+
+            lock (_gate)
+            {
+                return _jobs.Where(j => j.Value.NextPollAt <= now)
+                    .OrderBy(j => j.Value.NextPollAt)
+                    .Take(limit)
+                    .Select(j => new DuePoll(j.Key, j.Value.VmaUrl))
+                    .ToList();
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _inFlight--;
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<ActiveJobRow>> GetActiveJobsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ActiveJobRow>>([]);
+
+    public Task<IReadOnlyList<CbtHistoryView>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CbtHistoryView>>([]);
+
+    public Task<JobHealth> GetHealthAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        Task.FromResult(new JobHealth(0, 0, 0));
+
+    public Task<JobView?> GetJobAsync(string jobId, CancellationToken cancellationToken) => Task.FromResult<JobView?>(null);
+
+    public Task<IReadOnlyList<JobView>> GetJobsAsync(int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<JobView>>([]);
+
+    public Task<IReadOnlyList<DiskView>> GetDisksAsync(string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DiskView>>([]);
+
+    public Task<IReadOnlyList<CbtHistoryView>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CbtHistoryView>>([]);
+
+    public Task<IReadOnlyList<JobLogView>> GetJobLogAsync(string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<JobLogView>>([]);
+}
