@@ -1,14 +1,19 @@
 using Migration.OmaWorkers.Bus;
+using Migration.OmaWorkers.Hosting;
+using Migration.OmaWorkers.Persistence;
 using Migration.Scheduler.Hosting;
 using Migration.Scheduler.Messages;
 
 namespace Migration.Scheduler;
 
+/// <summary>The 2-second poll sweep and, on RabbitMQ, the durable message-scheduler endpoint. Run 1+ replicas.</summary>
 public partial class Program
 {
     public static void Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddServiceDefaults(builder.Configuration, "scheduler");
+        builder.Services.AddMigrationPersistence(builder.Configuration);
         builder.Services.AddMigrationBus(builder.Configuration, (bus, options) =>
         {
             // In memory, MassTransit's delayed scheduler carries scheduled messages; on RabbitMQ this endpoint does.
@@ -18,11 +23,10 @@ public partial class Program
             }
         });
         builder.Services.AddPollScheduler(builder.Configuration);
-        // TODO(lead): builder.Services.AddMigrationPersistence(builder.Configuration); — registers the sweep's IJobQueries.
-        builder.Services.AddSchedulerHosting();
+        builder.Services.AddSchedulerHealth();
 
         var app = builder.Build();
-        app.MapSchedulerEndpoints();
+        app.MapServiceDefaults();
         app.Run();
     }
 }

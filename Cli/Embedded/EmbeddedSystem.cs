@@ -9,6 +9,7 @@ using Migration.OmaWorkers.Bus;
 using Migration.OmaWorkers.Hosting;
 using Migration.OmaWorkers.Persistence;
 using Migration.Scheduler;
+using Migration.Scheduler.Messages;
 using Migration.VmaAgent;
 using Migration.VmaAgent.Sources;
 
