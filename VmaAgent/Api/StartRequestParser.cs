@@ -122,7 +122,7 @@ public static partial class StartRequestParser
         var path = ex.Path is null or "$" ? "" : ex.Path.StartsWith("$.", StringComparison.Ordinal) ? ex.Path[2..] : ex.Path.TrimStart('$');
         path = path.Replace("['", ".", StringComparison.Ordinal).Replace("']", "", StringComparison.Ordinal).TrimStart('.');
         var unmapped = UnmappedProperty().Match(ex.Message);
-        if (unmapped.Success)
+        if (unmapped.Success && !path.EndsWith(unmapped.Groups[1].Value, StringComparison.Ordinal))
         {
             path = path.Length == 0 ? unmapped.Groups[1].Value : $"{path}.{unmapped.Groups[1].Value}";
         }
@@ -137,7 +137,12 @@ public static partial class StartRequestParser
             return "unknown field";
         }
 
-        // The serializer's message names .NET types; the first sentence is enough for a client.
+        if (ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            return ex.Path == "$.sync_type" ? "must be auto, full or incremental" : "has a value of the wrong type or form";
+        }
+
+        // The first sentence of the serializer's message is enough for a client.
         var message = ex.Message;
         var cut = message.IndexOf(". Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut] : message;

@@ -10,7 +10,8 @@ using Migration.VmaAgent.Transfer;
 namespace Migration.VmaAgent.Jobs;
 
 /// <summary>
-/// Runs jobs through the nine stages, at most <c>Vma:Jobs:MaxConcurrentJobs</c> at once (the rest wait as Queued).
+/// Runs jobs through the nine stages, at most <c>Vma:Jobs:MaxConcurrentJobs</c> at once and one at a time per VM
+/// (the rest wait as Queued).
 /// Every failure, cancellation included, ends the job Failed with an error; nothing escapes to the host.
 /// </summary>
 public sealed partial class JobRunner(
@@ -24,6 +25,7 @@ public sealed partial class JobRunner(
     private readonly JobOptions _options = options.Value.Jobs;
     private readonly SemaphoreSlim _slots = new(options.Value.Jobs.MaxConcurrentJobs);
     private readonly ConcurrentDictionary<ReplicationJob, Task> _running = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _vmLocks = new(StringComparer.Ordinal);
 
     public void Start(ReplicationJob job)
     {
@@ -35,12 +37,20 @@ public sealed partial class JobRunner(
     /// <summary>Waits for every job task to end (they end promptly once the host stops: their tokens are linked to it).</summary>
     public Task WhenAllStoppedAsync() => Task.WhenAll(_running.Values);
 
-    public void Dispose() => _slots.Dispose();
+    public void Dispose()
+    {
+        _slots.Dispose();
+        foreach (var gate in _vmLocks.Values)
+        {
+            gate.Dispose();
+        }
+    }
 
     private async Task RunAsync(ReplicationJob job)
     {
         var stage = ReplicationStage.Discover;
         var holdsSlot = false;
+        SemaphoreSlim? vmLock = null;
         ISourceSnapshot? snapshot = null;
         var targetDisks = new ITargetDisk?[job.Disks.Count];
         // The scope's Stage entry is updated as the job moves on, so every log line carries the current stage.
@@ -49,6 +59,10 @@ public sealed partial class JobRunner(
         var ct = job.CancellationToken;
         try
         {
+            // Two jobs on one VM would fight over its snapshot and target images: they run one after the other.
+            var vmGate = _vmLocks.GetOrAdd(job.Vm.Name, _ => new SemaphoreSlim(1));
+            await vmGate.WaitAsync(ct);
+            vmLock = vmGate;
             await _slots.WaitAsync(ct);
             holdsSlot = true;
             metrics.JobActive(1);
@@ -158,6 +172,8 @@ public sealed partial class JobRunner(
                 metrics.JobActive(-1);
                 _slots.Release();
             }
+
+            vmLock?.Release();
 
             job.DisposeCancellation();
             _running.TryRemove(job, out _);
