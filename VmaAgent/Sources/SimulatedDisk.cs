@@ -44,7 +44,7 @@ public sealed class SimulatedDisk
     /// <summary>The disk as it is now (an immutable view: later writes do not change it).</summary>
     public SimulatedDiskState Current => Volatile.Read(ref _state);
 
-    internal void EnableChangeTracking()
+    public void EnableChangeTracking()
     {
         lock (_gate)
         {
@@ -56,7 +56,7 @@ public sealed class SimulatedDisk
     }
 
     /// <summary>Like a vSphere CBT reset: a new uuid, the journal forgotten; old change ids stop being usable.</summary>
-    internal void ResetChangeTracking()
+    public void ResetChangeTracking()
     {
         lock (_gate)
         {
