@@ -65,7 +65,7 @@ public sealed class JobOptions
     /// <summary>Pause at the start of each of the nine stages so each one is observable; 0 for tests. Default 250 ms.</summary>
     public TimeSpan StageDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Largest read/write of one transfer step. Default 1 MiB.</summary>
+    /// <summary>Largest read/write of one transfer step. Default 1 MiB (under a throughput cap, at most a tenth of a second's worth).</summary>
     public ByteSize ChunkSize { get; set; } = ByteSize.FromMebibytes(1);
 
     /// <summary>Window of the throughput moving average. Default 3 s.</summary>

@@ -212,7 +212,7 @@ public sealed partial class JobRunner(
     {
         job.StartDiskTransfer(disk.Index);
         await TransferEngine.CopyAsync(
-            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, (int)_options.ChunkSize.Bytes, pacer,
+            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, ChunkBytes(), pacer,
             bytes =>
             {
                 job.AddTransferred(disk.Index, bytes);
@@ -223,6 +223,22 @@ public sealed partial class JobRunner(
         await target.CommitAsync(ct);
         job.CompleteDisk(disk.Index);
         LogDiskCompleted(disk.Disk.Id, disk.BytesTransferred);
+    }
+
+    /// <summary>
+    /// Under a cap, a chunk is at most a tenth of a second's worth (at least 4 KiB): bytes then flow evenly instead of
+    /// in bursts that would make progress jumpy and stall other work on this host.
+    /// </summary>
+    private int ChunkBytes()
+    {
+        var chunk = _options.ChunkSize.Bytes;
+        var cap = _options.ThroughputCapPerJob.Bytes;
+        if (cap > 0)
+        {
+            chunk = Math.Min(chunk, Math.Max(4096, cap / 10 / 4096 * 4096));
+        }
+
+        return (int)chunk;
     }
 
     private async Task<ReplicationStage> EnterAsync(ReplicationJob job, Dictionary<string, object> scopeState, ReplicationStage stage,
