@@ -1,0 +1,79 @@
+namespace Migration.VmaAgent.Configuration;
+
+/// <summary>The agent's settings: configuration section <c>Vma</c> (env vars <c>Vma__Source</c>, <c>Vma__Simulated__VmCount</c>, ...).</summary>
+public sealed class VmaOptions
+{
+    public const string SectionName = "Vma";
+
+    /// <summary>Where disks are read from. Default <see cref="VmaSourceKind.Simulated"/>; <c>VSphere</c> is rejected at start-up until its client lands.</summary>
+    public VmaSourceKind Source { get; set; } = VmaSourceKind.Simulated;
+
+    /// <summary>Where disk images go when a job names no target (section <c>Vma:Target</c>).</summary>
+    public FileTargetOptions Target { get; set; } = new();
+
+    /// <summary>The built-in synthetic inventory (section <c>Vma:Simulated</c>).</summary>
+    public SimulatedSourceOptions Simulated { get; set; } = new();
+
+    /// <summary>Job scheduling, pacing and progress reporting (section <c>Vma:Jobs</c>).</summary>
+    public JobOptions Jobs { get; set; } = new();
+}
+
+public enum VmaSourceKind
+{
+    Simulated,
+    VSphere,
+}
+
+public sealed class FileTargetOptions
+{
+    /// <summary>Directory of the default file target: images at <c>&lt;Directory&gt;/&lt;vm&gt;/&lt;disk-id&gt;.img</c>. Default <c>data/targets</c> (relative to the working directory).</summary>
+    public string Directory { get; set; } = "data/targets";
+}
+
+public sealed class SimulatedSourceOptions
+{
+    /// <summary>How many VMs the inventory holds: <c>demo-vm-1</c> … <c>demo-vm-N</c>. Default 3.</summary>
+    public int VmCount { get; set; } = 3;
+
+    /// <summary>Capacity of every simulated disk. Default 64 MiB.</summary>
+    public ByteSize DiskSize { get; set; } = ByteSize.FromMebibytes(64);
+
+    /// <summary>Seed of all generated content and CBT uuids: the same seed gives the same VMs, bytes and change ids. Default 20250904.</summary>
+    public int Seed { get; set; } = 20250904;
+
+    /// <summary>Granularity of allocation and of CBT changes. Default 64 KiB (DiskSize must be a multiple of it).</summary>
+    public ByteSize BlockSize { get; set; } = ByteSize.FromKibibytes(64);
+
+    /// <summary>Size of the runs that are allocated or sparse in the initial content. Default 1 MiB (a multiple of BlockSize).</summary>
+    public ByteSize ExtentSize { get; set; } = ByteSize.FromMebibytes(1);
+
+    /// <summary>Percentage of extents that hold data at first; the rest read as zeros. Default 50.</summary>
+    public int AllocatedPercent { get; set; } = 50;
+}
+
+public sealed class JobOptions
+{
+    /// <summary>Jobs that run at once; more are accepted and wait with status Queued. Default 4.</summary>
+    public int MaxConcurrentJobs { get; set; } = 4;
+
+    /// <summary>
+    /// Bytes per second one job may move (all its disks together); 0 = no cap. Default 8 MiB/s: progress stays
+    /// visible to a 2-second poller, and a 3-VM demo (about 100 MiB for the largest full sync) still finishes in seconds.
+    /// </summary>
+    public ByteSize ThroughputCapPerJob { get; set; } = ByteSize.FromMebibytes(8);
+
+    /// <summary>Pause at the start of each of the nine stages so each one is observable; 0 for tests. Default 250 ms.</summary>
+    public TimeSpan StageDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Largest read/write of one transfer step. Default 1 MiB (under a throughput cap, at most a tenth of a second's worth).</summary>
+    public ByteSize ChunkSize { get; set; } = ByteSize.FromMebibytes(1);
+
+    /// <summary>Window of the throughput moving average. Default 3 s.</summary>
+    public TimeSpan ThroughputWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a finished job stays queryable. Default 24 h.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often finished jobs past their retention are dropped. Default 1 min.</summary>
+    public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+}

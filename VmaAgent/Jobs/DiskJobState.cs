@@ -1,0 +1,53 @@
+using Migration.Contracts.Progress;
+using Migration.Contracts.Status;
+using Migration.VmaAgent.Sources;
+using Migration.VmaAgent.Transfer;
+
+namespace Migration.VmaAgent.Jobs;
+
+/// <summary>One disk's mutable state inside a job; only touched under the job's lock.</summary>
+internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMeter meter)
+{
+    public int Index { get; } = index;
+
+    public SourceDiskInfo Disk { get; } = disk;
+
+    public ThroughputMeter Meter { get; } = meter;
+
+    public VmaDiskStatus Status { get; set; } = VmaDiskStatus.Queued;
+
+    public bool FullSync { get; set; } = true;
+
+    public string? PreviousChangeId { get; set; }
+
+    public string? ChangeId { get; set; }
+
+    public long PlannedBytes { get; set; }
+
+    public int? Areas { get; set; }
+
+    public long BytesTransferred { get; set; }
+
+    public Uri? TargetUri { get; set; }
+
+    public DiskProgress ToProgress()
+    {
+        var percent = PlannedBytes > 0 ? Math.Round(BytesTransferred * 100.0 / PlannedBytes, 2)
+            : Status == VmaDiskStatus.Completed ? 100.0 : 0.0;
+        return new DiskProgress
+        {
+            Id = Disk.Id,
+            Label = Disk.Label,
+            PlannedBytes = PlannedBytes,
+            BytesTransferred = BytesTransferred,
+            ThroughputBps = Status == VmaDiskStatus.Streaming ? Meter.BytesPerSecond() : 0,
+            Percent = Math.Min(percent, 100.0),
+            Status = Status,
+            SyncType = FullSync ? "full" : "incremental",
+            PreviousChangeId = FullSync ? null : PreviousChangeId,
+            ChangeId = ChangeId,
+            CapacityBytes = Disk.CapacityBytes,
+            BlocksChanged = Areas,
+        };
+    }
+}

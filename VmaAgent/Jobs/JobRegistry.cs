@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Migration.Contracts.Vma;
+using Migration.VmaAgent.Configuration;
+using Migration.VmaAgent.Sources;
+
+namespace Migration.VmaAgent.Jobs;
+
+/// <summary>Every job this VMA knows, by job id (the idempotency key), until its retention ends.</summary>
+public sealed class JobRegistry(TimeProvider time, IOptions<VmaOptions> options, JobRunner runner, IHostApplicationLifetime lifetime)
+{
+    private readonly ConcurrentDictionary<string, ReplicationJob> _jobs = new(StringComparer.Ordinal);
+
+    public ReplicationJob? Find(string jobId) => _jobs.GetValueOrDefault(jobId);
+
+    public IReadOnlyCollection<ReplicationJob> Jobs => [.. _jobs.Values];
+
+    /// <summary>Starts the job, or returns the existing one with the same id (the caller compares fingerprints).</summary>
+    public (ReplicationJob Job, bool Created) GetOrStart(string jobId, string fingerprint, StartReplicationRequest request, SourceVm vm)
+    {
+        if (_jobs.TryGetValue(jobId, out var existing))
+        {
+            return (existing, false);
+        }
+
+        var job = new ReplicationJob(jobId, fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping);
+        if (!_jobs.TryAdd(jobId, job))
+        {
+            job.DisposeCancellation();
+            return (_jobs[jobId], false);
+        }
+
+        runner.Start(job);
+        return (job, true);
+    }
+
+    /// <summary>Drops finished jobs whose retention has passed; returns how many.</summary>
+    public int RemoveExpired()
+    {
+        var cutoff = time.GetUtcNow() - options.Value.Jobs.Retention;
+        var removed = 0;
+        foreach (var (id, job) in _jobs)
+        {
+            if (job.Snapshot.Document.CompletedAt is { } completed && completed <= cutoff && _jobs.TryRemove(id, out _))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+}

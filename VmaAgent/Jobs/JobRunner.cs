@@ -1,0 +1,324 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Migration.Contracts.Status;
+using Migration.VmaAgent.Configuration;
+using Migration.VmaAgent.Sources;
+using Migration.VmaAgent.Targets;
+using Migration.VmaAgent.Telemetry;
+using Migration.VmaAgent.Transfer;
+
+namespace Migration.VmaAgent.Jobs;
+
+/// <summary>
+/// Runs jobs through the nine stages, at most <c>Vma:Jobs:MaxConcurrentJobs</c> at once and one at a time per VM
+/// (the rest wait as Queued).
+/// Every failure, cancellation included, ends the job Failed with an error; nothing escapes to the host.
+/// </summary>
+public sealed partial class JobRunner(
+    IReplicationSource source,
+    TargetResolver targets,
+    TimeProvider time,
+    IOptions<VmaOptions> options,
+    VmaMetrics metrics,
+    ILogger<JobRunner> logger) : IDisposable
+{
+    private readonly JobOptions _options = options.Value.Jobs;
+    private readonly SemaphoreSlim _slots = new(options.Value.Jobs.MaxConcurrentJobs);
+    private readonly ConcurrentDictionary<ReplicationJob, Task> _running = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _vmLocks = new(StringComparer.Ordinal);
+
+    public void Start(ReplicationJob job)
+    {
+        metrics.JobStarted();
+        LogAccepted(job.JobId, job.Vm.Name);
+        _running[job] = Task.Run(() => RunAsync(job));
+    }
+
+    /// <summary>Waits for every job task to end (they end promptly once the host stops: their tokens are linked to it).</summary>
+    public Task WhenAllStoppedAsync() => Task.WhenAll(_running.Values);
+
+    public void Dispose()
+    {
+        _slots.Dispose();
+        foreach (var gate in _vmLocks.Values)
+        {
+            gate.Dispose();
+        }
+    }
+
+    private async Task RunAsync(ReplicationJob job)
+    {
+        var stage = ReplicationStage.Discover;
+        var holdsSlot = false;
+        SemaphoreSlim? vmLock = null;
+        ISourceSnapshot? snapshot = null;
+        var targetDisks = new ITargetDisk?[job.Disks.Count];
+        // The scope's Stage entry is updated as the job moves on, so every log line carries the current stage.
+        var scopeState = new Dictionary<string, object> { ["JobId"] = job.JobId, ["VmName"] = job.Vm.Name, ["Stage"] = stage };
+        using var scope = logger.BeginScope(scopeState);
+        var ct = job.CancellationToken;
+        try
+        {
+            // Two jobs on one VM would fight over its snapshot and target images: they run one after the other.
+            var vmGate = _vmLocks.GetOrAdd(job.Vm.Name, _ => new SemaphoreSlim(1));
+            await vmGate.WaitAsync(ct);
+            vmLock = vmGate;
+            await _slots.WaitAsync(ct);
+            holdsSlot = true;
+            metrics.JobActive(1);
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.Discover, VmaJobStatus.Preparing, ct);
+            var vm = await source.FindVmAsync(job.Request.Vm!, ct)
+                ?? throw new JobFailedException($"VM '{job.Request.Vm!.Display}' is no longer in the {source.Kind} inventory");
+            var requestedTargets = job.Request.Target?.Disks ?? new Dictionary<string, Contracts.Vma.TargetDisk>();
+            var unknown = requestedTargets.Keys.Where(id => vm.Disks.All(d => d.Id != id)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new JobFailedException(
+                    $"target.disks names {string.Join(", ", unknown.Select(id => $"'{id}'"))}, which VM '{vm.Name}' does not have (its disks: {string.Join(", ", vm.Disks.Select(d => d.Id))})");
+            }
+
+            foreach (var disk in job.Disks)
+            {
+                var uri = requestedTargets.TryGetValue(disk.Disk.Id, out var given) ? new Uri(given.Uri) : targets.DefaultUri(vm.Name, disk.Disk.Id);
+                job.SetTarget(disk.Index, uri);
+            }
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.EnableCBT, VmaJobStatus.Preparing, ct);
+            await source.EnableChangeTrackingAsync(vm, ct);
+            job.Touch();
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.QueryCBT, VmaJobStatus.Preparing, ct);
+            foreach (var disk in job.Disks)
+            {
+                var (full, reason) = await ChooseSyncTypeAsync(job, vm, disk, ct);
+                var previous = job.Request.PreviousChangeIds?.GetValueOrDefault(disk.Disk.Id);
+                if (full && reason is not null && previous is not null)
+                {
+                    LogFallbackToFull(disk.Disk.Id, previous, reason);
+                }
+
+                job.PlanDisk(disk.Index, full, previous);
+            }
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.Snapshot, VmaJobStatus.Snapshotting, ct, VmaDiskStatus.Snapshotting);
+            snapshot = await source.CreateSnapshotAsync(vm, $"migration-{job.JobId}", ct);
+            var plans = new IReadOnlyList<DiskArea>[job.Disks.Count];
+            foreach (var disk in job.Disks)
+            {
+                var changeId = snapshot.ChangeIdOf(disk.Disk.Id);
+                var areas = disk.FullSync
+                    ? await snapshot.QueryChangedAreasAsync(disk.Disk.Id, "*", ct)
+                    : await snapshot.QueryChangedAreasAsync(disk.Disk.Id, disk.PreviousChangeId!, ct);
+                if (areas.InvalidReason is { } invalid)
+                {
+                    LogFallbackToFull(disk.Disk.Id, disk.PreviousChangeId!, invalid);
+                    job.PlanDisk(disk.Index, fullSync: true, previousChangeId: null);
+                    areas = await snapshot.QueryChangedAreasAsync(disk.Disk.Id, "*", ct);
+                }
+
+                plans[disk.Index] = areas.Areas;
+                job.SetPlannedAreas(disk.Index, changeId, areas.Areas);
+                LogPlanned(disk.Disk.Id, disk.FullSync ? "full" : "incremental", areas.Areas.Count, disk.PlannedBytes, changeId);
+            }
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.PrepareVolumes, VmaJobStatus.Snapshotting, ct);
+            foreach (var disk in job.Disks)
+            {
+                var uri = disk.TargetUri!;
+                targetDisks[disk.Index] = await targets.ProviderFor(uri).OpenAsync(uri, disk.Disk.CapacityBytes, disk.FullSync, ct);
+                job.Touch();
+            }
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.StartExports, VmaJobStatus.Snapshotting, ct);
+            job.StartExports();
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.Transfer, VmaJobStatus.Streaming, ct);
+            var pacer = new RatePacer(_options.ThroughputCapPerJob.Bytes, time);
+            await Task.WhenAll(job.Disks.Select(disk => TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], pacer, ct)));
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.Finalize, VmaJobStatus.Finalizing, ct);
+            await snapshot.DisposeAsync();
+            snapshot = null;
+            await CloseTargetsAsync(targetDisks);
+            job.StopExports();
+
+            stage = await EnterAsync(job, scopeState, ReplicationStage.PersistChangeIDs, VmaJobStatus.Finalizing, ct);
+            job.Succeed();
+            metrics.JobSucceeded();
+            var document = job.Snapshot.Document;
+            LogSucceeded(document.Cbt.Type, document.Aggregate.BytesTransferred, document.Aggregate.TotalBytes);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            var error = job.CancellationRequested
+                ? $"cancelled by request during {stage}"
+                : $"cancelled during {stage}: the VMA is shutting down";
+            Fail(job, stage, error, exception: null);
+        }
+        catch (JobFailedException ex)
+        {
+            Fail(job, stage, ex.Message, exception: null);
+        }
+        catch (Exception ex)
+        {
+            Fail(job, stage, $"{stage} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            await CleanUpAsync(job, snapshot, targetDisks);
+            if (holdsSlot)
+            {
+                metrics.JobActive(-1);
+                _slots.Release();
+            }
+
+            vmLock?.Release();
+
+            job.DisposeCancellation();
+            _running.TryRemove(job, out _);
+        }
+    }
+
+    private async Task<(bool Full, string? Reason)> ChooseSyncTypeAsync(ReplicationJob job, SourceVm vm, DiskJobState disk, CancellationToken ct)
+    {
+        if (job.Request.SyncType == SyncType.Full)
+        {
+            return (true, null);
+        }
+
+        if (job.Request.PreviousChangeIds?.GetValueOrDefault(disk.Disk.Id) is not { } previous)
+        {
+            if (job.Request.SyncType == SyncType.Incremental)
+            {
+                LogNoBase(disk.Disk.Id);
+            }
+
+            return (true, "no previous change id");
+        }
+
+        var check = await source.CheckChangeIdAsync(vm, disk.Disk.Id, previous, ct);
+        if (!check.Usable)
+        {
+            return (true, check.Reason);
+        }
+
+        var targetProblem = await targets.ProviderFor(disk.TargetUri!).CheckIncrementalBaseAsync(disk.TargetUri!, disk.Disk.CapacityBytes, ct);
+        return targetProblem is null ? (false, null) : (true, targetProblem);
+    }
+
+    private async Task TransferDiskAsync(ReplicationJob job, DiskJobState disk, ISourceSnapshot snapshot, ITargetDisk target,
+        IReadOnlyList<DiskArea> areas, RatePacer pacer, CancellationToken ct)
+    {
+        job.StartDiskTransfer(disk.Index);
+        await TransferEngine.CopyAsync(
+            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, ChunkBytes(), pacer,
+            bytes =>
+            {
+                job.AddTransferred(disk.Index, bytes);
+                metrics.BytesTransferred(bytes);
+            },
+            ct);
+        await target.FlushAsync(ct);
+        await target.CommitAsync(ct);
+        job.CompleteDisk(disk.Index);
+        LogDiskCompleted(disk.Disk.Id, disk.BytesTransferred);
+    }
+
+    /// <summary>
+    /// Under a cap, a chunk is at most a tenth of a second's worth (at least 4 KiB): bytes then flow evenly instead of
+    /// in bursts that would make progress jumpy and stall other work on this host.
+    /// </summary>
+    private int ChunkBytes()
+    {
+        var chunk = _options.ChunkSize.Bytes;
+        var cap = _options.ThroughputCapPerJob.Bytes;
+        if (cap > 0)
+        {
+            chunk = Math.Min(chunk, Math.Max(4096, cap / 10 / 4096 * 4096));
+        }
+
+        return (int)chunk;
+    }
+
+    private async Task<ReplicationStage> EnterAsync(ReplicationJob job, Dictionary<string, object> scopeState, ReplicationStage stage,
+        VmaJobStatus status, CancellationToken ct, VmaDiskStatus? diskStatus = null)
+    {
+        job.EnterStage(stage, status, diskStatus);
+        scopeState["Stage"] = stage;
+        LogStage(stage, status);
+
+        if (_options.StageDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(_options.StageDelay, time, ct);
+        }
+
+        return stage;
+    }
+
+    private void Fail(ReplicationJob job, ReplicationStage stage, string error, Exception? exception)
+    {
+        job.Fail(error);
+        metrics.JobFailed();
+        LogFailed(exception, stage, error);
+    }
+
+    private async Task CleanUpAsync(ReplicationJob job, ISourceSnapshot? snapshot, ITargetDisk?[] targetDisks)
+    {
+        try
+        {
+            if (snapshot is not null)
+            {
+                await snapshot.DisposeAsync();
+            }
+
+            await CloseTargetsAsync(targetDisks);
+        }
+        catch (Exception ex)
+        {
+            LogCleanupFailed(ex, job.JobId);
+        }
+    }
+
+    private static async Task CloseTargetsAsync(ITargetDisk?[] targetDisks)
+    {
+        for (var i = 0; i < targetDisks.Length; i++)
+        {
+            if (targetDisks[i] is { } target)
+            {
+                targetDisks[i] = null;
+                await target.DisposeAsync();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted replication job {JobId} for VM {VmName}")]
+    private partial void LogAccepted(string jobId, string vmName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Entering stage {Stage} (status {Status})")]
+    private partial void LogStage(ReplicationStage stage, VmaJobStatus status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disk {DiskId} falls back to a full sync: previous change id {PreviousChangeId} cannot be used: {Reason}")]
+    private partial void LogFallbackToFull(string diskId, string previousChangeId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disk {DiskId}: incremental asked but no previous change id given; it gets a full sync")]
+    private partial void LogNoBase(string diskId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Disk {DiskId}: {SyncType} sync of {Areas} areas, {PlannedBytes} bytes planned, change id at snapshot {ChangeId}")]
+    private partial void LogPlanned(string diskId, string syncType, int areas, long plannedBytes, string changeId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Disk {DiskId} completed: {BytesTransferred} bytes written")]
+    private partial void LogDiskCompleted(string diskId, long bytesTransferred);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replication job succeeded: {SyncType} sync, {BytesTransferred} of {TotalBytes} bytes")]
+    private partial void LogSucceeded(string syncType, long bytesTransferred, long totalBytes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replication job failed in stage {Stage}: {Error}")]
+    private partial void LogFailed(Exception? exception, ReplicationStage stage, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning up job {JobId} failed")]
+    private partial void LogCleanupFailed(Exception exception, string jobId);
+}
+
+/// <summary>A job cannot go on, for a reason the error text states fully (no stack trace needed).</summary>
+public sealed class JobFailedException(string message) : Exception(message);

@@ -1,0 +1,36 @@
+namespace Migration.VmaAgent.Targets;
+
+/// <summary>
+/// Where one disk's bytes land: a file image today, an NBD export later. The transfer engine only writes
+/// through this interface.
+/// </summary>
+public interface ITargetDisk : IAsyncDisposable
+{
+    /// <summary>What the progress document shows as the export's device (a path or a URI).</summary>
+    string Device { get; }
+
+    /// <summary>True when every byte not written reads as zero (a freshly created sparse image), so a full sync may skip the gaps.</summary>
+    bool StartsZeroed { get; }
+
+    ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    ValueTask WriteZeroesAsync(long offset, long length, CancellationToken cancellationToken);
+
+    ValueTask FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>Makes the written image the disk's image (after a successful flush).</summary>
+    ValueTask CommitAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Opens targets by URI; one implementation per scheme.</summary>
+public interface ITargetProvider
+{
+    /// <summary>URI schemes handled, e.g. "file".</summary>
+    IReadOnlyCollection<string> Schemes { get; }
+
+    /// <summary>Whether an incremental can be applied: the target already holds an image of this capacity.</summary>
+    ValueTask<string?> CheckIncrementalBaseAsync(Uri uri, long capacityBytes, CancellationToken cancellationToken);
+
+    /// <summary>Opens the target; for a full sync the result starts from an image of zeros of the disk's capacity.</summary>
+    ValueTask<ITargetDisk> OpenAsync(Uri uri, long capacityBytes, bool fullSync, CancellationToken cancellationToken);
+}

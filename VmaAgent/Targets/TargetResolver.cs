@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+using Migration.VmaAgent.Configuration;
+
+namespace Migration.VmaAgent.Targets;
+
+/// <summary>Turns a job's target (or the configured default) into a URI and the provider that serves its scheme.</summary>
+public sealed class TargetResolver(IOptions<VmaOptions> options, IEnumerable<ITargetProvider> providers)
+{
+    private readonly string _directory = Path.GetFullPath(options.Value.Target.Directory);
+
+    /// <summary>The default image: <c>&lt;Vma:Target:Directory&gt;/&lt;vm&gt;/&lt;disk-id&gt;.img</c>.</summary>
+    public Uri DefaultUri(string vmName, string diskId) =>
+        new(Path.Combine(_directory, SafeName(vmName), SafeName(diskId) + ".img"));
+
+    public string DefaultDirectory => _directory;
+
+    public ITargetProvider ProviderFor(Uri uri) =>
+        providers.FirstOrDefault(p => p.Schemes.Contains(uri.Scheme, StringComparer.OrdinalIgnoreCase))
+        ?? throw new NotSupportedException($"no target provider for '{uri.Scheme}://' URIs");
+
+    /// <summary>Why a target URI from a request cannot be used by this VMA, or null (with the parsed URI) when it can.</summary>
+    public static string? Validate(string? text, out Uri? uri)
+    {
+        uri = null;
+        if (string.IsNullOrWhiteSpace(text) || !Uri.TryCreate(text, UriKind.Absolute, out var parsed))
+        {
+            return "must be an absolute URI: file:///path/to/image or nbd://host:port/export";
+        }
+
+        if (parsed.Scheme == "nbd")
+        {
+            return "nbd:// targets are not supported by this VMA build yet (the NBD client is a later issue); use file:///path";
+        }
+
+        if (!parsed.IsFile || !string.IsNullOrEmpty(parsed.Host))
+        {
+            return $"the '{parsed.Scheme}' scheme is not a supported target; use file:///path (absolute local path)";
+        }
+
+        uri = parsed;
+        return null;
+    }
+
+    private static string SafeName(string name) =>
+        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+}

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Migration.VmaAgent.Api;
+using Migration.VmaAgent.Configuration;
+using Migration.VmaAgent.Jobs;
+using Migration.VmaAgent.Sources;
+using Migration.VmaAgent.Targets;
+using Migration.VmaAgent.Telemetry;
+using OpenTelemetry.Metrics;
+
+namespace Migration.VmaAgent;
+
+/// <summary>Composes the agent into any ASP.NET Core host: its own Program, the CLI demo, or a test.</summary>
+public static class VmaAgentExtensions
+{
+    /// <summary>Registers the agent: options (section <c>Vma</c>, validated at start-up), source, targets, jobs, health and metrics.</summary>
+    public static IServiceCollection AddVmaAgent(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<VmaOptions>().Bind(configuration.GetSection(VmaOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VmaOptions>, VmaOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+
+        services.AddSingleton<SimulatedInventory>();
+        services.AddSingleton<IReplicationSource>(provider =>
+            provider.GetRequiredService<IOptions<VmaOptions>>().Value.Source switch
+            {
+                VmaSourceKind.Simulated => new SimulatedSource(provider.GetRequiredService<SimulatedInventory>()),
+                var other => throw new InvalidOperationException($"Vma:Source={other} is not available in this build"),
+            });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());
+        services.AddSingleton<TargetResolver>();
+
+        services.AddSingleton<VmaMetrics>();
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<JobRegistry>();
+        services.AddHostedService<JobSupervisor>();
+
+        services.AddProblemDetails();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("vma-target", tags: ["ready"]);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(VmaMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>
+    /// Maps the API, the simulator control endpoints (only when the source is Simulated), and unless
+    /// <paramref name="includeHostEndpoints"/> is false (a host that maps its own), /health/live, /health/ready and /metrics.
+    /// </summary>
+    public static IEndpointRouteBuilder MapVmaAgent(this IEndpointRouteBuilder endpoints, bool includeHostEndpoints = true)
+    {
+        endpoints.MapReplicationEndpoints();
+        if (endpoints.ServiceProvider.GetRequiredService<IOptions<VmaOptions>>().Value.Source == VmaSourceKind.Simulated)
+        {
+            endpoints.MapSimulatorEndpoints();
+        }
+
+        if (includeHostEndpoints)
+        {
+            endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+            endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+            endpoints.MapPrometheusScrapingEndpoint("/metrics");
+        }
+
+        return endpoints;
+    }
+}
