@@ -50,11 +50,11 @@ public static class DemoCommand
         await using (system)
         {
             AnsiConsole.MarkupLine($"VMA agent at {system.VmaUrl}; workers and scheduler in-process (in-memory bus, SQLite)");
-            var run = system.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+            var run = system.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
             var vms = system.Inventory.Vms.Select(v => v.Name).ToList();
             var deadline = DateTimeOffset.UtcNow + timeout;
 
-            var full = await RunPhaseAsync(system, vms.Select(vm => ($"demo-{run}-{vm}-full", vm)).ToList(), SyncType.Full, deadline, cancellationToken);
+            var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken);
 
             var changed = new Dictionary<string, long>();
             if (full.All(j => j.Status == StatusMapping.Completed))
@@ -68,7 +68,7 @@ public static class DemoCommand
             }
 
             var incremental = full.All(j => j.Status == StatusMapping.Completed)
-                ? await RunPhaseAsync(system, vms.Select(vm => ($"demo-{run}-{vm}-incr", vm)).ToList(), SyncType.Incremental, deadline, cancellationToken)
+                ? await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-incr-{run}", vm)).ToList(), SyncType.Incremental, deadline, cancellationToken)
                 : [];
 
             var all = full.Concat(incremental).ToList();

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
