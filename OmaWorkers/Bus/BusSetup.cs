@@ -51,6 +51,12 @@ public static class BusSetup
                             h.PublisherConfirmation = true;
                         });
                         cfg.UseMessageScheduler(schedulerAddress);
+
+                        // Integrators that are not .NET publish plain JSON (content type application/json) to the
+                        // StartReplication exchange; MassTransit's envelope stays the default for everything else.
+                        cfg.UseRawJsonDeserializer(
+                            RawSerializerOptions.AnyMessageType | RawSerializerOptions.AddTransportHeaders | RawSerializerOptions.CopyHeaders,
+                            isDefault: false);
                         cfg.UseConsumeFilter(typeof(JobScopeFilter<>), context);
                         cfg.ConfigureEndpoints(context);
                     });
