@@ -103,18 +103,26 @@ public sealed partial class ReplicationSteps(
             }
         }
 
-        if (previousOperation != operation && operation is not null)
+        if (previousOperation != operation && Enum.TryParse<ReplicationStage>(operation, out var reached))
         {
-            await jobLog.WriteAsync(job, "stage", $"Stage {operation} (status {status})", dedupeKey: $"stage-{operation}",
-                cancellationToken: context.CancellationToken);
-            await context.Publish(new ReplicationStageChanged
+            // Stages run in a fixed order; one that began and ended between two polls is recorded as passed, so
+            // the trail always names all nine.
+            var from = Enum.TryParse<ReplicationStage>(previousOperation, out var was) ? was + 1 : ReplicationStage.Discover;
+            for (var stage = from; stage <= reached; stage++)
             {
-                JobId = job.JobId,
-                PreviousStage = Enum.TryParse<ReplicationStage>(previousOperation, out var p) ? p : null,
-                Stage = progress.Stage,
-                Status = status,
-                ChangedAt = now,
-            }, context.CancellationToken);
+                var message = stage == reached
+                    ? $"Stage {stage} (status {status})"
+                    : $"Stage {stage} (passed between polls)";
+                await jobLog.WriteAsync(job, "stage", message, dedupeKey: $"stage-{stage}", cancellationToken: context.CancellationToken);
+                await context.Publish(new ReplicationStageChanged
+                {
+                    JobId = job.JobId,
+                    PreviousStage = stage == ReplicationStage.Discover ? null : stage - 1,
+                    Stage = stage,
+                    Status = status,
+                    ChangedAt = now,
+                }, context.CancellationToken);
+            }
         }
 
         foreach (var milestone in Milestones.Where(m => previousPercent < m && percent >= m))

@@ -335,4 +335,27 @@ public class ReplicationStateMachineTests
         await host.WaitFor("job-disk-fail", j => j.ProgressPercent == 40m);
         Assert.Equal(200, host.Store.Disks[("job-disk-fail", "disk-0")].BytesSynced);
     }
+
+    [Fact]
+    public async Task Stages_that_began_and_ended_between_two_polls_are_recorded_as_passed()
+    {
+        var time = new FakeTimeProvider(T0);
+        await using var host = await StartAsync(time: time);
+        await host.StartJob("job-jump");
+        await host.WaitFor("job-jump", j => j.Status == StatusMapping.Pending);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await host.Observe(Doc("job-jump", ReplicationStage.EnableCBT, VmaJobStatus.Preparing, 0, time.GetUtcNow()));
+        await host.WaitFor("job-jump", j => j.CurrentOperation == "EnableCBT");
+        time.Advance(TimeSpan.FromSeconds(1));
+        await host.Observe(Doc("job-jump", ReplicationStage.Transfer, VmaJobStatus.Streaming, 5, time.GetUtcNow()));
+        await host.WaitFor("job-jump", j => j.CurrentOperation == "Transfer");
+
+        var stages = host.Store.LogOf("job-jump").Where(l => l.EventKind == "stage").Select(l => l.Message).ToList();
+        Assert.Equal(
+        [
+            "Stage Discover (passed between polls)", "Stage EnableCBT (status preparing)", "Stage QueryCBT (passed between polls)",
+            "Stage Snapshot (passed between polls)", "Stage PrepareVolumes (passed between polls)",
+            "Stage StartExports (passed between polls)", "Stage Transfer (status streaming)",
+        ], stages);
+    }
 }
