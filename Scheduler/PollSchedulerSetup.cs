@@ -42,8 +42,9 @@ public static class PollSchedulerSetup
                     .WithInterval(tracking.PollInterval)
                     .RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount))
-                // A sweep later than one interval is a missed sweep: the next one covers the same jobs.
-                .WithMisfireThreshold(tracking.PollInterval));
+                // A sweep more than two intervals late is a missed sweep (the next one covers the same jobs); a
+                // little late, on a busy node, it still runs once. Never a burst of catch-up sweeps.
+                .WithMisfireThreshold(TimeSpan.FromTicks(Math.Max(tracking.PollInterval.Ticks * 2, TimeSpan.FromSeconds(1).Ticks))));
         });
 
         // Shutdown waits for a running sweep or message delivery to finish rather than cutting it off.

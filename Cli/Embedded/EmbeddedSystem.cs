@@ -45,6 +45,11 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "migration-demo" });
+        // Quartz keeps schedulers in a process-wide registry by name: two systems in one process (tests) need two names.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Scheduler:Quartz:SchedulerName"] = $"migration-embedded-{Guid.NewGuid():N}",
+        });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();

@@ -18,6 +18,15 @@ public static class BusSetup
         services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.Section));
         var options = configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
 
+        // A host is started only when its bus is connected and its queues are bound: a message published right after
+        // start-up is never dropped for want of a binding, and /health/ready means ready.
+        services.AddOptions<MassTransitHostOptions>().Configure(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+
         services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
@@ -52,11 +61,10 @@ public static class BusSetup
                         });
                         cfg.UseMessageScheduler(schedulerAddress);
 
-                        // Integrators that are not .NET publish plain JSON (content type application/json) to the
-                        // StartReplication exchange; MassTransit's envelope stays the default for everything else.
-                        cfg.UseRawJsonDeserializer(
-                            RawSerializerOptions.AnyMessageType | RawSerializerOptions.AddTransportHeaders | RawSerializerOptions.CopyHeaders,
-                            isDefault: false);
+                        // Integrators that are not .NET may publish bare JSON (content type application/json) naming the
+                        // contract in the MT-MessageType header; without AnyMessageType a bare message is only ever
+                        // dispatched as the type it names, never as every type the saga's queue handles.
+                        cfg.UseRawJsonDeserializer(RawSerializerOptions.AddTransportHeaders | RawSerializerOptions.CopyHeaders, isDefault: false);
                         cfg.UseConsumeFilter(typeof(JobScopeFilter<>), context);
                         cfg.ConfigureEndpoints(context);
                     });

@@ -31,6 +31,8 @@ public sealed class ReplicationStateDefinition : SagaDefinition<ReplicationState
             // fresh load of the row; a command that can never succeed is not.
             r.Ignore<InvalidCommandException>();
             r.Ignore<ArgumentException>();
+            r.Ignore<System.Text.Json.JsonException>();
+            r.Ignore<System.Runtime.Serialization.SerializationException>();
             r.Intervals(20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000);
         });
         endpointConfigurator.UseInMemoryOutbox(context);

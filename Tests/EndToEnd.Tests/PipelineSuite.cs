@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Migration.Cli.Commands;
 using Migration.Cli.Embedded;
 using Migration.Contracts.Status;
@@ -35,7 +36,7 @@ public abstract class PipelineSuite : IAsyncLifetime
         ["Tracking:WriteMinInterval"] = "00:00:00.200",
         ["Tracking:MaxPollInterval"] = "00:00:01",
         ["Tracking:PollStaleAfter"] = "00:00:01",
-        ["Tracking:ContactTimeout"] = "00:00:03",
+        ["Tracking:ContactTimeout"] = "00:00:10",
         ["VmaClient:MaxRetryAttempts"] = "0",
     };
 
@@ -72,7 +73,10 @@ public abstract class PipelineSuite : IAsyncLifetime
             settings[key] = value;
         }
 
-        return await EmbeddedSystem.StartAsync(settings);
+        // MIGRATION_TEST_LOG=1 shows the system's own log lines while a test runs.
+        return await EmbeddedSystem.StartAsync(settings, logging: Environment.GetEnvironmentVariable("MIGRATION_TEST_LOG") == "1"
+            ? b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
+            : null);
     }
 
     [Fact]

@@ -1,0 +1,148 @@
+using System.Text;
+using Migration.Contracts;
+using Migration.Contracts.Status;
+using RabbitMQ.Client;
+
+namespace Migration.Tests.EndToEnd;
+
+/// <summary>
+/// The same end-to-end suite on RabbitMQ and PostgreSQL, with the saga's timeouts going through the Quartz scheduler
+/// endpoint on its ADO.NET store; plus what only a real broker shows: plain JSON from a non-.NET publisher, the
+/// <c>_error</c> queue, and the names an operator sees in the management UI.
+/// </summary>
+public sealed class RabbitPostgresPipelineTests : PipelineSuite
+{
+    private RealServers? _servers;
+
+    protected override async Task<Dictionary<string, string?>> InfrastructureAsync()
+    {
+        _servers ??= await RealServers.CreateAsync();
+        return _servers.Settings();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_servers is not null)
+        {
+            await _servers.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_plain_json_StartReplication_from_a_non_dotnet_publisher_runs_a_job_and_bad_ones_land_in_error()
+    {
+        await using var system = await StartSystemAsync();
+        var servers = _servers!;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var factory = new ConnectionFactory
+        {
+            HostName = servers.Amqp.Host,
+            Port = servers.Amqp.Port,
+            VirtualHost = servers.VirtualHost,
+            UserName = servers.Username,
+            Password = servers.Password,
+        };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        const string exchange = "Migration.Contracts:StartReplication";
+
+        async Task Publish(string body, string contentType, bool namedType)
+        {
+            var properties = new BasicProperties
+            {
+                ContentType = contentType,
+                DeliveryMode = DeliveryModes.Persistent,
+                MessageId = Guid.NewGuid().ToString(),
+                Headers = namedType ? new Dictionary<string, object?> { ["MT-MessageType"] = "urn:message:Migration.Contracts:StartReplication" } : null,
+            };
+            await channel.BasicPublishAsync(exchange, "", mandatory: false, properties, Encoding.UTF8.GetBytes(body));
+        }
+
+        // The MassTransit envelope, written by hand, and bare JSON naming its type in a header.
+        await Publish($$$"""{"messageType":["urn:message:Migration.Contracts:StartReplication"],"message":{"jobId":"{{{run}}}-envelope","vmaUrl":"{{{system.VmaUrl}}}","vm":{"name":"demo-vm-1"},"syncType":"full"}}""",
+            "application/vnd.masstransit+json", namedType: false);
+        await Publish($$$"""{"jobId":"{{{run}}}-bare","vmaUrl":"{{{system.VmaUrl}}}","vm":{"name":"demo-vm-2"},"syncType":"full"}""",
+            "application/json", namedType: true);
+
+        // Three commands that can never run: no job id, a misspelt VM field, and JSON that does not parse.
+        await Publish($$$"""{"vmaUrl":"{{{system.VmaUrl}}}","vm":{"name":"demo-vm-3"}}""", "application/json", namedType: true);
+        await Publish($$$"""{"jobId":"{{{run}}}-typo","vmaUrl":"{{{system.VmaUrl}}}","vm":{"nmae":"demo-vm-3"}}""", "application/json", namedType: true);
+        await Publish("""{"jobId": "broken", "vm": {""", "application/json", namedType: true);
+
+        var jobs = await system.WaitForJobsAsync([$"{run}-envelope", $"{run}-bare"], TimeSpan.FromSeconds(90));
+        Assert.All(jobs, j => Assert.True(j.Status == StatusMapping.Completed, $"{j.Id}: {j.Status} {j.ErrorMessage}"));
+        Assert.Equal(2, jobs.Count);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<QueueInfo> queues;
+        do
+        {
+            await Task.Delay(500);
+            queues = await servers.QueuesAsync();
+        }
+        while (queues.FirstOrDefault(q => q.Name == "replication-state_error")?.Messages < 3 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(3, queues.Single(q => q.Name == "replication-state_error").Messages);
+        Assert.Null(await system.Queries.GetJobAsync($"{run}-typo", default));
+        Assert.Null(await system.Queries.GetJobAsync("broken", default));
+        Assert.Equal(2, (await system.Queries.GetJobsAsync(100, default)).Count);
+    }
+
+    [Fact]
+    public async Task The_management_UI_shows_one_durable_queue_per_consumer_with_consumers_and_a_clean_run_leaves_no_errors()
+    {
+        await using var system = await StartSystemAsync();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await system.StartReplicationAsync($"{run}-clean", "demo-vm-1", SyncType.Full);
+        var jobs = await system.WaitForJobsAsync([$"{run}-clean"], TimeSpan.FromSeconds(90));
+        Assert.Equal(StatusMapping.Completed, jobs.Single().Status);
+
+        // The management API refreshes its statistics every few seconds.
+        var required = new[] { "replication-state", "poll-progress", "start-vma-replication", "cancel-vma-replication", "scheduler" };
+        IReadOnlyList<QueueInfo> queues;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        do
+        {
+            queues = await _servers!.QueuesAsync();
+            if (required.All(r => queues.Any(q => q.Name == r && q.Consumers > 0)))
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        var names = queues.Select(q => q.Name).ToHashSet();
+        foreach (var expected in required)
+        {
+            Assert.True(names.Contains(expected), $"no queue {expected} among {string.Join(", ", names)}");
+            var queue = queues.Single(q => q.Name == expected);
+            Assert.True(queue.Durable, $"{expected} is not durable");
+            Assert.True(queue.Consumers > 0, $"{expected} has no consumer");
+        }
+
+        Assert.All(queues.Where(q => q.Name.EndsWith("_error", StringComparison.Ordinal)), q => Assert.Equal(0, q.Messages));
+        Assert.DoesNotContain(queues, q => q.Name.EndsWith("_skipped", StringComparison.Ordinal) && q.Messages > 0);
+    }
+
+    [Fact]
+    public async Task A_job_published_by_the_contract_through_the_bus_completes_with_a_durably_scheduled_timeout_armed()
+    {
+        await using var system = await StartSystemAsync();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await system.StartReplicationAsync($"{run}-contract", "demo-vm-2", SyncType.Auto);
+        var job = await system.WaitForAsync($"{run}-contract", j => j.Status == StatusMapping.Streaming, TimeSpan.FromSeconds(60));
+        Assert.Equal("full", job.SyncType ?? "full");
+
+        await using var connection = new Npgsql.NpgsqlConnection(_servers!.ConnectionString);
+        await connection.OpenAsync();
+        await using var triggers = new Npgsql.NpgsqlCommand("SELECT count(*) FROM qrtz_triggers WHERE trigger_group <> 'migration'", connection);
+        Assert.True((long)(await triggers.ExecuteScalarAsync())! >= 1, "the contact timeout is not in the Quartz store");
+
+        var done = await system.WaitForJobsAsync([$"{run}-contract"], TimeSpan.FromSeconds(90));
+        Assert.Equal(StatusMapping.Completed, done.Single().Status);
+    }
+}
