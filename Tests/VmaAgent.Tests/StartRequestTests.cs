@@ -85,11 +85,11 @@ public sealed class StartRequestTests(FastAgentFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task An_unknown_vm_returns_422_naming_vm()
+    public async Task An_unknown_vm_returns_400_naming_vm()
     {
         var response = await _client.StartAsync("unknown-vm-1", "no-such-vm");
 
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("vm", out _));

@@ -16,7 +16,7 @@ public static class ReplicationEndpoints
         return endpoints;
     }
 
-    /// <summary>202 started (or the same body again); 400 invalid field; 409 same id, other body; 422 unknown VM.</summary>
+    /// <summary>202 started (or the same body again); 400 invalid field; 409 same id, other body or unknown VM (SPEC: invalid input is 400 naming the field).</summary>
     public static async Task<IResult> StartAsync(HttpRequest http, JobRegistry registry, IReplicationSource source, CancellationToken cancellationToken)
     {
         var parsed = await StartRequestParser.ReadAsync(http.Body, cancellationToken);
@@ -40,7 +40,7 @@ public static class ReplicationEndpoints
             return TypedResults.Problem(
                 title: "Unknown VM",
                 detail: $"vm: no VM matches {request.Vm!.Display} in the {source.Kind} inventory",
-                statusCode: StatusCodes.Status422UnprocessableEntity,
+                statusCode: StatusCodes.Status400BadRequest,
                 extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["vm"] = ["no such VM"] } });
         }
 
