@@ -20,7 +20,7 @@ public static class HistoryCommand
         return 0;
     }
 
-    public static Table Table(string title, IEnumerable<CbtHistoryView> rows)
+    public static Table Table(string title, IEnumerable<CbtHistoryRow> rows)
     {
         var table = new Table().Title(title)
             .AddColumns("job_id", "disk_id", "sync_type", "previous_change_id", "change_id", "bytes_transferred", "sync_duration_seconds", "sync_success", "created_at");

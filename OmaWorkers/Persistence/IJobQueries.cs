@@ -10,7 +10,7 @@ public interface IJobQueries
     Task<IReadOnlyList<ActiveJobRow>> GetActiveJobsAsync(CancellationToken cancellationToken);
 
     /// <summary>The seed's "Recent CBT history" query (newest first).</summary>
-    Task<IReadOnlyList<CbtHistoryView>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<CbtHistoryRow>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken);
 
     /// <summary>The seed's "Progress tracking health" query over jobs created after <paramref name="since"/>.</summary>
     Task<JobHealth> GetHealthAsync(DateTimeOffset since, CancellationToken cancellationToken);
@@ -20,9 +20,9 @@ public interface IJobQueries
     /// <summary>Every job, newest first (for <c>Cli watch</c> and tests).</summary>
     Task<IReadOnlyList<JobView>> GetJobsAsync(int limit, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<DiskView>> GetDisksAsync(string jobId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DiskRow>> GetDisksAsync(string jobId, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<CbtHistoryView>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<CbtHistoryRow>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<JobLogView>> GetJobLogAsync(string jobId, CancellationToken cancellationToken);
 }
@@ -54,34 +54,6 @@ public sealed record JobView
     public DateTimeOffset? NextPollAt { get; init; }
     public int ConsecutivePollFailures { get; init; }
     public int Version { get; init; }
-}
-
-public sealed record DiskView
-{
-    public required string JobId { get; init; }
-    public required string DiskId { get; init; }
-    public string? Label { get; init; }
-    public required string SyncStatus { get; init; }
-    public decimal SyncProgressPercent { get; init; }
-    public long BytesSynced { get; init; }
-    public long PlannedBytes { get; init; }
-    public string? DiskChangeId { get; init; }
-    public DateTimeOffset UpdatedAt { get; init; }
-}
-
-public sealed record CbtHistoryView
-{
-    public long Id { get; init; }
-    public required string JobId { get; init; }
-    public required string DiskId { get; init; }
-    public string? ChangeId { get; init; }
-    public string? PreviousChangeId { get; init; }
-    public required string SyncType { get; init; }
-    public int? BlocksChanged { get; init; }
-    public long BytesTransferred { get; init; }
-    public int SyncDurationSeconds { get; init; }
-    public bool SyncSuccess { get; init; }
-    public DateTimeOffset CreatedAt { get; init; }
 }
 
 public sealed record JobLogView

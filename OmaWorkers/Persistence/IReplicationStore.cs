@@ -25,6 +25,7 @@ public interface IReplicationStore
     Task<IReadOnlyDictionary<string, string>> GetLastChangeIdsAsync(string vmName, CancellationToken cancellationToken);
 }
 
+/// <summary>A <c>vm_disks</c> row, as written and as read.</summary>
 public sealed record DiskRow
 {
     public required string JobId { get; init; }
@@ -48,8 +49,12 @@ public sealed record DiskRow
     public DateTimeOffset UpdatedAt { get; init; }
 }
 
+/// <summary>A <c>cbt_history</c> row, as written and as read.</summary>
 public sealed record CbtHistoryRow
 {
+    /// <summary>Assigned by the database; ignored on insert.</summary>
+    public long Id { get; init; }
+
     public required string JobId { get; init; }
 
     public required string DiskId { get; init; }

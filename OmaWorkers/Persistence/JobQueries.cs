@@ -19,10 +19,10 @@ public sealed class JobQueries(DbConnectionFactory connections, SqlDialect diale
         return rows.Select(r => new ActiveJobRow(r.Id, r.Status, r.CurrentOperation, r.ProgressPercent, r.UpdatedAt)).ToArray();
     }
 
-    public async Task<IReadOnlyList<CbtHistoryView>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CbtHistoryRow>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return await QueryAsync<CbtHistoryView>(dialect.RecentCbtHistory, new { Limit = limit }, cancellationToken).ConfigureAwait(false);
+        return await QueryAsync<CbtHistoryRow>(dialect.RecentCbtHistory, new { Limit = limit }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<JobHealth> GetHealthAsync(DateTimeOffset since, CancellationToken cancellationToken)
@@ -44,11 +44,11 @@ public sealed class JobQueries(DbConnectionFactory connections, SqlDialect diale
         return QueryAsync<JobView>(dialect.Jobs, new { Limit = limit }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<DiskView>> GetDisksAsync(string jobId, CancellationToken cancellationToken) =>
-        QueryAsync<DiskView>(dialect.Disks, new { JobId = jobId }, cancellationToken);
+    public Task<IReadOnlyList<DiskRow>> GetDisksAsync(string jobId, CancellationToken cancellationToken) =>
+        QueryAsync<DiskRow>(dialect.Disks, new { JobId = jobId }, cancellationToken);
 
-    public Task<IReadOnlyList<CbtHistoryView>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
-        QueryAsync<CbtHistoryView>(dialect.CbtHistoryOfJob, new { JobId = jobId }, cancellationToken);
+    public Task<IReadOnlyList<CbtHistoryRow>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
+        QueryAsync<CbtHistoryRow>(dialect.CbtHistoryOfJob, new { JobId = jobId }, cancellationToken);
 
     public Task<IReadOnlyList<JobLogView>> GetJobLogAsync(string jobId, CancellationToken cancellationToken) =>
         QueryAsync<JobLogView>(dialect.JobLogOfJob, new { JobId = jobId }, cancellationToken);

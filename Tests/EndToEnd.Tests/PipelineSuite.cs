@@ -36,7 +36,7 @@ public abstract class PipelineSuite : IAsyncLifetime
         ["Tracking:WriteMinInterval"] = "00:00:00.200",
         ["Tracking:MaxPollInterval"] = "00:00:01",
         ["Tracking:PollStaleAfter"] = "00:00:01",
-        ["Tracking:ContactTimeout"] = "00:00:10",
+        ["Tracking:ContactTimeout"] = "00:00:15",
         ["VmaClient:MaxRetryAttempts"] = "0",
     };
 

@@ -69,22 +69,11 @@ public sealed class RecordingStore : IReplicationStore, IJobQueries
     public Task<IReadOnlyDictionary<string, string>> GetLastChangeIdsAsync(string vmName, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<string, string>>(ChangeIdsByVm.GetValueOrDefault(vmName) ?? []);
 
-    public Task<IReadOnlyList<DiskView>> GetDisksAsync(string jobId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DiskRow>> GetDisksAsync(string jobId, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<DiskView>>(Disks.Values.Where(d => d.JobId == jobId).Select(d => new DiskView
-            {
-                JobId = d.JobId,
-                DiskId = d.DiskId,
-                Label = d.Label,
-                SyncStatus = d.SyncStatus,
-                SyncProgressPercent = d.SyncProgressPercent,
-                BytesSynced = d.BytesSynced,
-                PlannedBytes = d.PlannedBytes,
-                DiskChangeId = d.DiskChangeId,
-                UpdatedAt = d.UpdatedAt,
-            }).ToList());
+            return Task.FromResult<IReadOnlyList<DiskRow>>(Disks.Values.Where(d => d.JobId == jobId).ToList());
         }
     }
 
@@ -111,8 +100,8 @@ public sealed class RecordingStore : IReplicationStore, IJobQueries
     public Task<IReadOnlyList<ActiveJobRow>> GetActiveJobsAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ActiveJobRow>>([]);
 
-    public Task<IReadOnlyList<CbtHistoryView>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<CbtHistoryView>>([]);
+    public Task<IReadOnlyList<CbtHistoryRow>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CbtHistoryRow>>([]);
 
     public Task<JobHealth> GetHealthAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
         Task.FromResult(new JobHealth(0, 0, 0));
@@ -122,17 +111,8 @@ public sealed class RecordingStore : IReplicationStore, IJobQueries
     public Task<IReadOnlyList<JobView>> GetJobsAsync(int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<JobView>>([]);
 
-    public Task<IReadOnlyList<CbtHistoryView>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<CbtHistoryView>>(HistoryOf(jobId).Select(h => new CbtHistoryView
-        {
-            JobId = h.JobId,
-            DiskId = h.DiskId,
-            SyncType = h.SyncType,
-            ChangeId = h.ChangeId,
-            PreviousChangeId = h.PreviousChangeId,
-            BytesTransferred = h.BytesTransferred,
-            SyncSuccess = h.SyncSuccess,
-        }).ToList());
+    public Task<IReadOnlyList<CbtHistoryRow>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CbtHistoryRow>>(HistoryOf(jobId));
 
     public Task<IReadOnlyList<JobLogView>> GetJobLogAsync(string jobId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<JobLogView>>([]);

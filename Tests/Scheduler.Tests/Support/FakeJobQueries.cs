@@ -75,8 +75,8 @@ public sealed class FakeJobQueries : IJobQueries
     public Task<IReadOnlyList<ActiveJobRow>> GetActiveJobsAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ActiveJobRow>>([]);
 
-    public Task<IReadOnlyList<CbtHistoryView>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<CbtHistoryView>>([]);
+    public Task<IReadOnlyList<CbtHistoryRow>> GetRecentCbtHistoryAsync(int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CbtHistoryRow>>([]);
 
     public Task<JobHealth> GetHealthAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
         Task.FromResult(new JobHealth(0, 0, 0));
@@ -86,11 +86,11 @@ public sealed class FakeJobQueries : IJobQueries
     public Task<IReadOnlyList<JobView>> GetJobsAsync(int limit, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<JobView>>([]);
 
-    public Task<IReadOnlyList<DiskView>> GetDisksAsync(string jobId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<DiskView>>([]);
+    public Task<IReadOnlyList<DiskRow>> GetDisksAsync(string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DiskRow>>([]);
 
-    public Task<IReadOnlyList<CbtHistoryView>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<CbtHistoryView>>([]);
+    public Task<IReadOnlyList<CbtHistoryRow>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CbtHistoryRow>>([]);
 
     public Task<IReadOnlyList<JobLogView>> GetJobLogAsync(string jobId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<JobLogView>>([]);
