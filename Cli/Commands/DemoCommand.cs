@@ -50,9 +50,10 @@ public static class DemoCommand
         await using (system)
         {
             AnsiConsole.MarkupLine($"VMA agent at {system.VmaUrl}; workers and scheduler in-process (in-memory bus, SQLite)");
-            var run = system.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
+            var time = system.Services.GetRequiredService<TimeProvider>();
+            var run = time.GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
             var vms = system.Inventory.Vms.Select(v => v.Name).ToList();
-            var deadline = DateTimeOffset.UtcNow + timeout;
+            var deadline = time.GetUtcNow() + timeout;
 
             var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken);
 
@@ -132,7 +133,7 @@ public static class DemoCommand
         }
 
         var ids = jobs.Select(j => j.JobId).ToList();
-        var left = deadline - DateTimeOffset.UtcNow;
+        var left = deadline - system.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         IReadOnlyList<JobView> final = [];
         if (AnsiConsole.Profile.Capabilities.Interactive)
         {
