@@ -24,7 +24,7 @@ public static class BusSetup
         {
             o.WaitUntilStarted = true;
             o.StartTimeout = TimeSpan.FromSeconds(60);
-            o.StopTimeout = TimeSpan.FromSeconds(30);
+            o.StopTimeout = TimeSpan.FromSeconds(20); // within the host's 25 s shutdown, itself within Kubernetes' 45 s grace
         });
 
         services.AddMassTransit(bus =>
