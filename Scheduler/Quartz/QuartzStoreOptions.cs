@@ -40,6 +40,13 @@ public sealed class QuartzStoreOptions
     /// </summary>
     public bool CreateSchema { get; set; } = true;
 
+    /// <summary>
+    /// How soon the store tries again after the database failed. The poll sweep stands still until it does, so it is
+    /// kept near the poll interval; Quartz's own 15 s (doubled on repeated failures) left jobs unpolled for 30 s after
+    /// a PostgreSQL restart.
+    /// </summary>
+    public TimeSpan DbRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How late a one-shot scheduled message may fire before the store treats it as misfired (it still fires once).</summary>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromSeconds(60);
 }

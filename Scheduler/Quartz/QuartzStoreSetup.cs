@@ -43,6 +43,7 @@ internal static class QuartzStoreSetup
                 // Every value the endpoint stores is a string: readable in the table, and no type names to keep stable.
                 o.StoreJobDataAsStrings = true;
                 o.MisfireThreshold = store.MisfireThreshold;
+                o.DbRetryInterval = store.DbRetryInterval;
                 o.SchemaProvisioning = store.CreateSchema ? SchemaProvisioning.CreateIfMissing : SchemaProvisioning.Validate;
             });
 
