@@ -44,6 +44,7 @@ internal static class QuartzStoreSetup
                 o.StoreJobDataAsStrings = true;
                 o.MisfireThreshold = store.MisfireThreshold;
                 o.DbRetryInterval = store.DbRetryInterval;
+                o.MisfireHandlerFrequency = store.MisfireScanInterval;
                 o.SchemaProvisioning = store.CreateSchema ? SchemaProvisioning.CreateIfMissing : SchemaProvisioning.Validate;
             });
 
