@@ -134,9 +134,15 @@ servers_stop_rabbitmq() {
   dir="$(_rabbit_dir)"
   pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
   if _pid_alive "$pid"; then
-    _rabbit_env timeout 60 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$RABBIT_NODE" -q stop "$dir/rabbitmq.pid" >/dev/null 2>&1 \
-      || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do _pid_alive "$pid" || break; sleep 0.1; done
+    # SIGTERM is the Erlang VM's orderly stop (init:stop: the broker closes its connections and flushes its queues).
+    # rabbitmqctl stop does the same through a second Erlang VM, which on a loaded machine took 40 s just to begin.
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 600); do _pid_alive "$pid" || break; sleep 0.1; done
+    if _pid_alive "$pid"; then
+      _servers_log "RabbitMQ did not stop within 60 s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do _pid_alive "$pid" || break; sleep 0.1; done
+    fi
   fi
   # The private epmd (on its own port) was started by our node; nothing else uses that port.
   if [ -d "$dir" ] && command -v epmd >/dev/null; then

@@ -96,6 +96,88 @@ public sealed class ClusterRun : IAsyncDisposable
         return Start(name, "Scheduler", Merge(settings, tracking));
     }
 
+    /// <summary>
+    /// The usual shape: one VMA with <paramref name="vmCount"/> VMs, two workers and two schedulers, all ready.
+    /// <paramref name="tracking"/> (Tracking__* settings) goes to every worker and scheduler.
+    /// </summary>
+    public async Task<Topology> StartTopologyAsync(int vmCount, string throughputCapPerJob, IReadOnlyDictionary<string, string>? tracking = null)
+    {
+        var topology = new Topology(
+            StartVma("vma", vmCount, throughputCapPerJob),
+            [StartWorker("worker-a", tracking), StartWorker("worker-b", tracking)],
+            [StartScheduler("scheduler-a", tracking), StartScheduler("scheduler-b", tracking)]);
+        await WaitReadyAsync([topology.Vma, .. topology.Workers, .. topology.Schedulers]);
+        return topology;
+    }
+
+    /// <summary>Jobs <c>{prefix}-01</c> … on VMs <c>demo-vm-1</c> … of the VMA at <paramref name="vmaUrl"/>.</summary>
+    public static List<(string JobId, string VmName, Uri VmaUrl)> Jobs(string prefix, int count, Uri vmaUrl) =>
+        [.. Enumerable.Range(1, count).Select(n => (
+            string.Create(CultureInfo.InvariantCulture, $"{prefix}-{n:D2}"),
+            string.Create(CultureInfo.InvariantCulture, $"demo-vm-{n}"),
+            vmaUrl))];
+
+    /// <summary>Waits until at least <paramref name="count"/> job rows are streaming (the run is under way).</summary>
+    public async Task WaitUntilStreamingAsync(int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var jobs = await Database.GetJobsAsync();
+            if (jobs.Count(j => j.Status == "streaming" && j.ProgressPercent > 0) >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"fewer than {count} jobs were streaming within {timeout}");
+    }
+
+    /// <summary>
+    /// The jobs whose rows are not finished yet, retried while the database does not answer: after a fault, these are
+    /// the jobs that can only finish if polling really resumed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UnfinishedJobsAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return [.. (await Database.GetJobsAsync()).Where(j => j.Status is not ("completed" or "failed")).Select(j => j.Id)];
+            }
+            catch (NpgsqlException) when (attempt < 30)
+            {
+                NpgsqlConnection.ClearAllPools();
+                await Task.Delay(1000);
+            }
+        }
+    }
+
+    /// <summary>Waits until every named queue has at least <paramref name="consumers"/> consumers, as the management API reports.</summary>
+    public async Task<IReadOnlyList<QueueInfo>> WaitForConsumersAsync(IReadOnlyList<string> queueNames, int consumers, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var queues = await Management.GetQueuesAsync(VirtualHost);
+            var missing = queueNames.Where(name => !queues.Any(q => q.Name == name && q.Consumers >= consumers)).ToList();
+            if (missing.Count == 0)
+            {
+                return queues;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException(
+                    $"after {timeout} these queues still had fewer than {consumers} consumers: {string.Join(", ", missing)}; queues: {string.Join("; ", queues)}");
+            }
+
+            await Task.Delay(1000);
+        }
+    }
+
     public static async Task WaitReadyAsync(params HostProcess[] processes) =>
         await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
 
@@ -248,3 +330,6 @@ public sealed class ClusterRun : IAsyncDisposable
         return settings;
     }
 }
+
+/// <summary>The processes of one run.</summary>
+public sealed record Topology(HostProcess Vma, HostProcess[] Workers, HostProcess[] Schedulers);
