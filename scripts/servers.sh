@@ -90,6 +90,14 @@ servers_start_postgres() {
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   _pg_run "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
+  servers_resume_postgres
+}
+
+# Starts the existing cluster again with its data (after servers_stop_postgres); the fault tests use it.
+servers_resume_postgres() {
+  local dir bin
+  dir="$(_pg_dir)"; bin="$(_pg_bin)"
+  [ -d "$dir/data" ] || { _servers_log "no PostgreSQL cluster at $dir/data: run servers_start_postgres"; return 1; }
   # fsync off: a test cluster is thrown away after the run, and a synced commit costs the tests time.
   _pg_run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off" \
@@ -126,9 +134,15 @@ servers_stop_rabbitmq() {
   dir="$(_rabbit_dir)"
   pid="$(cat "$dir/rabbitmq.pid" 2>/dev/null || true)"
   if _pid_alive "$pid"; then
-    _rabbit_env timeout 60 /usr/lib/rabbitmq/bin/rabbitmqctl -n "$RABBIT_NODE" -q stop "$dir/rabbitmq.pid" >/dev/null 2>&1 \
-      || kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do _pid_alive "$pid" || break; sleep 0.1; done
+    # SIGTERM is the Erlang VM's orderly stop (init:stop: the broker closes its connections and flushes its queues).
+    # rabbitmqctl stop does the same through a second Erlang VM, which on a loaded machine took 40 s just to begin.
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 600); do _pid_alive "$pid" || break; sleep 0.1; done
+    if _pid_alive "$pid"; then
+      _servers_log "RabbitMQ did not stop within 60 s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do _pid_alive "$pid" || break; sleep 0.1; done
+    fi
   fi
   # The private epmd (on its own port) was started by our node; nothing else uses that port.
   if [ -d "$dir" ] && command -v epmd >/dev/null; then
@@ -166,7 +180,16 @@ log.console = false
 log.file.level = warning
 CONF
   chmod 600 "$dir/rabbitmq.conf" "$dir/password"
+  servers_resume_rabbitmq
+}
 
+# Starts the node again on its existing data directory (after servers_stop_rabbitmq): users, virtual hosts,
+# durable queues and their persistent messages survive. The fault tests use it.
+servers_resume_rabbitmq() {
+  local dir
+  dir="$(_rabbit_dir)"
+  [ -s "$dir/rabbitmq.conf" ] || { _servers_log "no RabbitMQ node at $dir: run servers_start_rabbitmq"; return 1; }
+  rm -f "$dir/rabbitmq.pid"
   _rabbit_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server >"$dir/log/stdout.log" 2>&1 </dev/null &
   local launcher=$!
   # The pid file appears once the Erlang VM runs; await_startup then waits for the broker and its plugins.
@@ -197,4 +220,9 @@ servers_env() {
   export MIGRATION_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:$RABBIT_MANAGEMENT_PORT"
   export MIGRATION_TEST_RABBITMQ_USER="$RABBIT_USER"
   export MIGRATION_TEST_RABBITMQ_PASSWORD="$password"
+  # What a test needs to stop and start these very servers: source the script with the same run directory and ports.
+  export MIGRATION_TEST_SERVERS_SCRIPT="$SERVERS_REPO/scripts/servers.sh"
+  export SERVERS_DIR MIGRATION_PG_PORT="$PG_PORT" MIGRATION_RABBIT_PORT="$RABBIT_PORT"
+  export MIGRATION_RABBIT_MANAGEMENT_PORT="$RABBIT_MANAGEMENT_PORT" MIGRATION_RABBIT_DIST_PORT="$RABBIT_DIST_PORT"
+  export MIGRATION_RABBIT_EPMD_PORT="$RABBIT_EPMD_PORT"
 }

@@ -9,6 +9,9 @@ public sealed record ProgressPollFailed
 
     public DateTimeOffset FailedAt { get; init; }
 
+    /// <summary>When the sweep asked for this poll; the backoff counts from it (from <see cref="FailedAt"/> when null).</summary>
+    public DateTimeOffset? RequestedAt { get; init; }
+
     public string Reason { get; init; } = "";
 
     public int? HttpStatus { get; init; }

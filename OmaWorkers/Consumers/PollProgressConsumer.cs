@@ -25,7 +25,13 @@ public sealed partial class PollProgressConsumer(
         var result = await vma.GetProgressAsync(poll.VmaUrl, poll.JobId, context.CancellationToken);
         if (result.Progress is { } progress)
         {
-            await context.Publish(new ProgressObserved { JobId = poll.JobId, Progress = progress, ObservedAt = time.GetUtcNow() });
+            await context.Publish(new ProgressObserved
+            {
+                JobId = poll.JobId,
+                Progress = progress,
+                ObservedAt = time.GetUtcNow(),
+                RequestedAt = poll.RequestedAt,
+            });
             return;
         }
 
@@ -34,6 +40,7 @@ public sealed partial class PollProgressConsumer(
         {
             JobId = poll.JobId,
             FailedAt = time.GetUtcNow(),
+            RequestedAt = poll.RequestedAt,
             Reason = result.Error ?? "unknown error",
             HttpStatus = result.HttpStatus,
             JobUnknownToVma = result.JobUnknown,

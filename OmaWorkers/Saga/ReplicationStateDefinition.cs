@@ -28,12 +28,14 @@ public sealed class ReplicationStateDefinition : SagaDefinition<ReplicationState
         endpointConfigurator.UseMessageRetry(r =>
         {
             // Optimistic-concurrency conflicts between replicas, and transient database errors, are retried with a
-            // fresh load of the row; a command that can never succeed is not.
+            // fresh load of the row; a command that can never succeed is not. The tail of 10 s waits rides out a
+            // database outage of about two minutes: shorter, and a 20 s restart moved StartReplication and
+            // ProgressObserved messages to replication-state_error (a lost job, for a StartReplication).
             r.Ignore<InvalidCommandException>();
             r.Ignore<ArgumentException>();
             r.Ignore<System.Text.Json.JsonException>();
             r.Ignore<System.Runtime.Serialization.SerializationException>();
-            r.Intervals(20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000);
+            r.Intervals([20, 50, 100, 200, 500, 1_000, 2_000, 5_000, .. Enumerable.Repeat(10_000, 11)]);
         });
         endpointConfigurator.UseInMemoryOutbox(context);
     }

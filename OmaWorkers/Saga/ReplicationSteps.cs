@@ -85,7 +85,9 @@ public sealed partial class ReplicationSteps(
         var previousPercent = job.ProgressPercent;
         job.LastContactAt = observed.ObservedAt;
         job.ConsecutivePollFailures = 0;
-        job.NextPollAt = observed.ObservedAt + _options.PollInterval;
+        // From when the sweep asked, not from when the answer came: the sweep runs every interval, and a next poll
+        // due a few milliseconds after its next run would wait for the run after that (a 4 s cadence, not 2 s).
+        job.NextPollAt = (observed.RequestedAt ?? observed.ObservedAt) + _options.PollInterval;
         job.UpdatedAt = now;
         if (!stale)
         {
@@ -155,7 +157,7 @@ public sealed partial class ReplicationSteps(
         }
 
         job.ConsecutivePollFailures++;
-        job.NextPollAt = failed.FailedAt + _options.NextPollDelay(job.ConsecutivePollFailures);
+        job.NextPollAt = (failed.RequestedAt ?? failed.FailedAt) + _options.NextPollDelay(job.ConsecutivePollFailures);
         job.UpdatedAt = time.GetUtcNow();
         await jobLog.WriteAsync(job, "poll-failed",
             $"Poll {job.ConsecutivePollFailures.ToString(CultureInfo.InvariantCulture)} in a row failed: {failed.Reason}",

@@ -34,7 +34,7 @@ public sealed class PollSweepJob(
     {
         try
         {
-            await SweepAsync(cancellationToken);
+            await SweepAsync(context.ScheduledFireTimeUtc, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -47,15 +47,28 @@ public sealed class PollSweepJob(
     }
 
     /// <summary>Runs one sweep and returns how many polls it published.</summary>
-    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    public Task<int> SweepAsync(CancellationToken cancellationToken) => SweepAsync(scheduledAt: null, cancellationToken);
+
+    /// <summary>
+    /// Runs one sweep for the trigger firing scheduled at <paramref name="scheduledAt"/> and returns how many polls it
+    /// published.
+    /// </summary>
+    /// <remarks>
+    /// Each poll carries the firing's scheduled time, not the moment the sweep happened to run: the saga sets the
+    /// job's next poll one interval after it, which is exactly the next firing. Stamped with the actual time, a
+    /// next firing that runs a few milliseconds less late than this one would find the job not yet due, and the
+    /// job would be polled every other firing (every 4 s instead of 2 s).
+    /// </remarks>
+    public async Task<int> SweepAsync(DateTimeOffset? scheduledAt, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
+        var requestedAt = scheduledAt is { } scheduled && scheduled <= now ? scheduled : now;
         var due = await queries.GetDuePollsAsync(now, tracking.Value.SweepBatchSize, cancellationToken);
         var admitted = recentPolls.Admit(due, poll => poll.JobId, now);
 
         if (admitted.Count > 0)
         {
-            var polls = admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = now });
+            var polls = admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt });
             await publishEndpoint.PublishBatch(polls, cancellationToken);
             recentPolls.Record(admitted.Select(poll => poll.JobId), now);
         }

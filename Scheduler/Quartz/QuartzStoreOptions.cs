@@ -40,6 +40,20 @@ public sealed class QuartzStoreOptions
     /// </summary>
     public bool CreateSchema { get; set; } = true;
 
+    /// <summary>
+    /// How soon the store tries again after the database failed. The poll sweep stands still until it does, so it is
+    /// kept near the poll interval; Quartz's own 15 s (doubled on repeated failures) left jobs unpolled for 30 s after
+    /// a PostgreSQL restart.
+    /// </summary>
+    public TimeSpan DbRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often the store looks for misfired triggers. A sweep trigger that missed its firings while the database
+    /// was down is only picked up again by this scan; at Quartz's default (the 60 s misfire threshold) jobs went
+    /// unpolled for half a minute after a PostgreSQL restart.
+    /// </summary>
+    public TimeSpan MisfireScanInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How late a one-shot scheduled message may fire before the store treats it as misfired (it still fires once).</summary>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromSeconds(60);
 }

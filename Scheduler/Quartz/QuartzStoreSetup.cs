@@ -43,6 +43,8 @@ internal static class QuartzStoreSetup
                 // Every value the endpoint stores is a string: readable in the table, and no type names to keep stable.
                 o.StoreJobDataAsStrings = true;
                 o.MisfireThreshold = store.MisfireThreshold;
+                o.DbRetryInterval = store.DbRetryInterval;
+                o.MisfireHandlerFrequency = store.MisfireScanInterval;
                 o.SchemaProvisioning = store.CreateSchema ? SchemaProvisioning.CreateIfMissing : SchemaProvisioning.Validate;
             });
 
