@@ -24,7 +24,7 @@ public sealed class SweepTriggerTests
         Assert.Equal(TimeSpan.FromSeconds(3), trigger.RepeatInterval);
         Assert.Equal(-1, trigger.RepeatCount);
         Assert.Equal(SimpleTriggerMisfireInstruction.NextWithRemainingCount, trigger.MisfireInstruction);
-        Assert.Equal(TimeSpan.FromSeconds(3), trigger.MisfireThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(6), trigger.MisfireThreshold); // two intervals late is a missed sweep
         Assert.Equal(PollSweepJob.Key, trigger.JobKey);
         Assert.NotNull(job);
         Assert.True(job.ConcurrentExecutionDisallowed);
