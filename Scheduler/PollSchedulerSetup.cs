@@ -20,6 +20,8 @@ public static class PollSchedulerSetup
         services.AddOptions<QuartzStoreOptions>().Bind(configuration.GetSection(QuartzStoreOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RecentPolls>();
+        services.TryAddSingleton<KnownActiveJobs>();
+        services.AddHostedService<OutagePolling>();
 
         var tracking = configuration.GetSection(TrackingOptions.Section).Get<TrackingOptions>() ?? new TrackingOptions();
         var store = configuration.GetSection(QuartzStoreOptions.Section).Get<QuartzStoreOptions>() ?? new QuartzStoreOptions();

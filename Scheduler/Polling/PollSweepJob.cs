@@ -22,6 +22,7 @@ public sealed class PollSweepJob(
     IJobQueries queries,
     IPublishEndpoint publishEndpoint,
     RecentPolls recentPolls,
+    KnownActiveJobs knownActiveJobs,
     TimeProvider timeProvider,
     IOptions<TrackingOptions> tracking,
     ILogger<PollSweepJob> logger) : IJob
@@ -64,6 +65,7 @@ public sealed class PollSweepJob(
         var now = timeProvider.GetUtcNow();
         var requestedAt = scheduledAt is { } scheduled && scheduled <= now ? scheduled : now;
         var due = await queries.GetDuePollsAsync(now, tracking.Value.SweepBatchSize, cancellationToken);
+        knownActiveJobs.Record(due, now);
         var admitted = recentPolls.Admit(due, poll => poll.JobId, now);
 
         if (admitted.Count > 0)

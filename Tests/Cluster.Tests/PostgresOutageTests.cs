@@ -37,10 +37,15 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
         var during = jobIds.Sum(id => cadence.Count(id, after: stoppedAt) - cadence.Count(id, after: startedAt));
         var firstPollAfter = cadence.Requests.Values.SelectMany(t => t).Where(t => t > startedAt).Min() - startedAt;
         output.WriteLine($"progress requests while PostgreSQL was down: {during}; first poll {firstPollAfter.TotalSeconds:F1} s after it was back");
+        // The seed: database errors don't stop polling. The Quartz sweep cannot fire without its store, so the
+        // scheduler's outage polling keeps the jobs it last saw active in contact with the VMA.
+        Assert.True(during >= unfinished.Count * 5, $"only {during} progress requests in 20 s of outage for {unfinished.Count} unfinished jobs");
         // Polling resumes promptly, not after the job store's default 15 s back-off (doubled: 30 s unpolled).
         Assert.True(firstPollAfter < TimeSpan.FromSeconds(15), $"the first poll came {firstPollAfter.TotalSeconds:F1} s after PostgreSQL was back");
         Assert.NotEmpty(unfinished);
-        Assert.All(unfinished, id => Assert.True(cadence.Count(id, after: startedAt) > 0, $"{id} was not polled after PostgreSQL came back"));
+        // A job may have finished on the VMA during the outage: polled then, its completion is written once the
+        // database is back, and it is not polled again.
+        Assert.All(unfinished, id => Assert.True(cadence.Count(id, after: stoppedAt) > 0, $"{id} was not polled during or after the outage"));
 
         var queues = await run.Management.GetQueuesAsync(run.VirtualHost);
         output.WriteLine("queues: " + string.Join("; ", queues));

@@ -21,10 +21,14 @@ public sealed class PollSweepJobTests : IAsyncLifetime
     readonly TrackingOptions _tracking = new() { PollInterval = TimeSpan.FromSeconds(2), SweepBatchSize = 50 };
     readonly ServiceProvider _provider;
     readonly RecentPolls _recent;
+    readonly KnownActiveJobs _known = new();
 
     public PollSweepJobTests()
     {
-        _provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        _provider = new ServiceCollection()
+            .AddSingleton<Migration.OmaWorkers.Persistence.IJobQueries>(_queries)
+            .AddMassTransitTestHarness()
+            .BuildServiceProvider(true);
         _recent = new RecentPolls(Options.Create(_tracking));
     }
 
@@ -117,6 +121,31 @@ public sealed class PollSweepJobTests : IAsyncLifetime
         Assert.Equal(1, await Sweep());
     }
 
+    [Fact]
+    public async Task While_the_database_is_down_the_jobs_last_seen_active_are_still_polled()
+    {
+        _queries.AddJob("job-1", "https://vma-a:443", Start);
+        _queries.AddJob("job-2", "https://vma-b:443", Start);
+        Assert.Equal(2, await Sweep());
+        var outage = new OutagePolling(
+            _provider.GetRequiredService<IServiceScopeFactory>(), _known, _recent, _clock, Options.Create(_tracking),
+            NullLogger<OutagePolling>.Instance);
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, await outage.TickAsync(CancellationToken.None)); // the database answers: the sweep's job
+
+        _queries.Failure = new TimeoutException("database unreachable");
+        Assert.Equal(2, await outage.TickAsync(CancellationToken.None));
+        Assert.Equal(0, await outage.TickAsync(CancellationToken.None)); // not twice within one interval
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(2, await outage.TickAsync(CancellationToken.None));
+
+        _clock.Advance(_tracking.ContactTimeout);
+        Assert.Equal(0, await outage.TickAsync(CancellationToken.None)); // not seen for the contact timeout: dropped
+        var polls = Harness.Published.Select<PollProgress>().Select(m => m.Context.Message.JobId).ToList();
+        Assert.Equal(6, polls.Count);
+    }
+
     async Task<int> Sweep()
     {
         using var scope = _provider.CreateScope();
@@ -124,6 +153,7 @@ public sealed class PollSweepJobTests : IAsyncLifetime
             _queries,
             scope.ServiceProvider.GetRequiredService<IPublishEndpoint>(),
             _recent,
+            _known,
             _clock,
             Options.Create(_tracking),
             NullLogger<PollSweepJob>.Instance);
