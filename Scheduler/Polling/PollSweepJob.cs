@@ -50,7 +50,12 @@ public sealed class PollSweepJob(
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var due = await queries.GetDuePollsAsync(now, tracking.Value.SweepBatchSize, cancellationToken);
+
+        // A job is due at its last answer + the interval, which always falls just after a sweep tick (the answer came
+        // after the sweep that asked): taking only what is due by now would poll it a tick late, every 4 s instead of
+        // every 2. Polling what falls due within the next half interval rounds each job to its nearest tick.
+        var horizon = now + (tracking.Value.PollInterval / 2);
+        var due = await queries.GetDuePollsAsync(horizon, tracking.Value.SweepBatchSize, cancellationToken);
         var admitted = recentPolls.Admit(due, poll => poll.JobId, now);
 
         if (admitted.Count > 0)
