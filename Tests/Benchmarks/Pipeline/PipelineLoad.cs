@@ -184,6 +184,7 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
             if (streaming >= Settings.Jobs)
             {
                 StreamingAfter = clock.Elapsed;
+                StreamingAtWindow = streaming;
                 return;
             }
 
@@ -194,7 +195,11 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
 
             if (clock.Elapsed > timeout)
             {
-                throw new BenchmarkSetupException($"only {streaming} of {Settings.Jobs} jobs were streaming after {timeout}; logs in {RunDirectory}");
+                // The VMA runs every job; the rows lag because the saga cannot keep up. Measure that state as it is.
+                StreamingAfter = clock.Elapsed;
+                StreamingAtWindow = streaming;
+                Progress($"only {streaming} of {Settings.Jobs} job rows say streaming after {timeout}: measuring anyway");
+                return;
             }
 
             await Task.Delay(1000);
@@ -202,6 +207,12 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
     }
 
     protected TimeSpan StreamingAfter { get; private set; }
+
+    protected long StreamingAtWindow { get; private set; }
+
+    protected string StreamingText => StreamingAtWindow >= Settings.Jobs
+        ? $"all {Settings.Jobs} job rows streaming {F(StreamingAfter.TotalSeconds, "0")} s after the starts"
+        : $"only {StreamingAtWindow} of {Settings.Jobs} job rows streaming {F(StreamingAfter.TotalSeconds, "0")} s after the starts (saga backlog; the VMA runs all {Settings.Jobs})";
 
     public virtual async ValueTask DisposeAsync()
     {
@@ -291,6 +302,8 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
 
         public double DatabaseRate(string key) => (End.Database.GetValueOrDefault(key) - Start.Database.GetValueOrDefault(key)) / Seconds;
     }
+
+    protected const int ReplicationStateDefinitionSteps = Migration.OmaWorkers.Saga.ReplicationStateDefinition.ConcurrentSagaSteps;
 
     protected const string ProgressRoute = "http_route=\"/api/v1/progress/{jobId}\"";
 
@@ -429,7 +442,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         Progress($"published {Settings.Jobs} StartReplication in {startedAt.Elapsed.TotalSeconds:0.0} s; waiting for every job to stream");
         await WaitForStreamingAsync(StatusCountsAsync);
         var messageBytes = await BrokerCeiling.CaptureMessageSizeAsync(rabbit, runId, "Migration.Contracts:ProgressObserved", TimeSpan.FromSeconds(10));
-        Progress($"all {Settings.Jobs} streaming after {startedAt.Elapsed.TotalSeconds:0} s; warm-up {Settings.WarmupSeconds} s (a ProgressObserved is {messageBytes} bytes)");
+        Progress($"{StreamingAtWindow} streaming after {startedAt.Elapsed.TotalSeconds:0} s; warm-up {Settings.WarmupSeconds} s (a ProgressObserved is {messageBytes} bytes)");
         await Task.Delay(TimeSpan.FromSeconds(Settings.WarmupSeconds));
 
         var endpoints = new Dictionary<string, Uri> { ["vma"] = vma.Url, ["worker"] = worker.Url, ["scheduler"] = scheduler.Url };
@@ -518,13 +531,15 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             $"tracking: PollInterval 2 s; throttle {Settings.ThrottleText}",
             $"servers: private PostgreSQL 15 (fsync=off, synchronous_commit=off) and RabbitMQ (scripts/servers.sh), own vhost and database {runId}",
             $"machine: {Environment.ProcessorCount} cores shared with other work; load average {w.Start.LoadAverage} at window start, {w.End.LoadAverage} at end; machine CPU busy {F(w.MachineBusyPercent, "0")}% during the window",
-            $"all {n} jobs streaming {F(StreamingAfter.TotalSeconds, "0")} s after the StartReplication batch; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
+            $"{StreamingText}; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; rows at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
             "",
             Row("metric", "value", "note"),
             Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
             Row("PollProgress consumed/s (worker)", F(pollsConsumed), $"stale polls dropped: {F(Math.Max(0, pollsConsumed - polls))}/s"),
             Row("ProgressObserved consumed/s (saga)", F(observed)),
             Row("VMA server time, progress route (mean)", F(vmaServerMs, "0.00") + " ms", $"worker's HTTP round trip mean {F(clientMs, "0.0")} ms"),
+            Row("saga step (ProgressObserved) mean", F(w.Delta("worker", "messaging_masstransit_saga_duration_milliseconds_sum", MessageType("ProgressObserved")) / Math.Max(1, w.Delta("worker", "messaging_masstransit_saga_duration_milliseconds_count", MessageType("ProgressObserved")))) + " ms",
+                $"{ReplicationStateDefinitionSteps} in flight at most; poll consumer mean {F(w.Delta("worker", "messaging_masstransit_consume_duration_milliseconds_sum", MessageType("PollProgress")) / Math.Max(1, w.Delta("worker", "messaging_masstransit_consume_duration_milliseconds_count", MessageType("PollProgress"))))} ms"),
             Row("latency VMA answer -> committed job row", sampler.CommittedText, commitTimestamps ? "" : "track_commit_timestamp is off"),
             Row("latency VMA answer -> saga applied", sampler.AppliedText, "(before the write)"),
             Row("job-row writes/s with throttle", F(updates), $"skipped (throttled) {F(skipped)}/s; conflicts {F(conflicts, "0")}"),
@@ -538,8 +553,8 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             "memory: /proc/<pid>/status, idle baseline (mean of 3 samples after start-up, before any job) vs steady state (mean over the window)",
             MemoryTable(baseline, steady),
             "",
-            "CPU during the window (% of one core; the machine has " + Environment.ProcessorCount + "):",
-            string.Join(Environment.NewLine, w.Start.CpuSeconds.Keys.Select(k => $"  {k,-28} {F(w.CpuPercent(k), "0"),5}%")),
+            "CPU during the window (% of one core; the machine has " + Environment.ProcessorCount + "), and CPU time per answered poll:",
+            string.Join(Environment.NewLine, w.Start.CpuSeconds.Keys.Select(k => $"  {k,-28} {F(w.CpuPercent(k), "0"),5}%   {F(w.CpuPercent(k) * 10 / Math.Max(0.001, polls), "0.00"),6} ms/poll")),
             "",
             "method: polls/s = the VMA's own http.server.request.duration count for GET /api/v1/progress/{jobId} over the window.",
             "  Latency: every second the driver reads each streaming job row's last_contact_at (the ProgressObserved.ObservedAt the",
@@ -795,7 +810,7 @@ public sealed class InMemoryRun(PipelineSettings settings) : PipelineRun(setting
             $"jobs: VMA with {n} simulated VMs, MaxConcurrentJobs {n}, {PipelineSettings.DiskSize} disks, BlockSize {PipelineSettings.BlockSize}, ExtentSize {PipelineSettings.ExtentSize}, cap {PipelineSettings.Cap}/s per job, StageDelay 50 ms",
             $"tracking: PollInterval 2 s; throttle {Settings.ThrottleText}",
             $"machine: {Environment.ProcessorCount} cores shared with other work; load average {w.Start.LoadAverage} at window start, {w.End.LoadAverage} at end; machine CPU busy {F(w.MachineBusyPercent, "0")}% during the window",
-            $"all {n} jobs streaming {F(StreamingAfter.TotalSeconds, "0")} s after the starts; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
+            $"{StreamingText}; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; rows at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
             "",
             Row("metric", "value", "note"),
             Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
