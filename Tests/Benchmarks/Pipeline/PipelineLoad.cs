@@ -371,6 +371,10 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
 {
     private readonly string runId = $"bench_{DateTime.UtcNow:yyyyMMddHHmmss}_{Guid.NewGuid().ToString("N")[..6]}";
     private RabbitServer? rabbit;
+    private long? sagaDepthAtStart;
+    private long? sagaDepthAtEnd;
+    private long? pollDepthAtEnd;
+    private TimeSpan drainedAfter;
     private string? adminConnectionString;
     private bool vhostCreated;
     private bool databaseCreated;
@@ -441,9 +445,22 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         await PublishStartsAsync(vma.Url);
         Progress($"published {Settings.Jobs} StartReplication in {startedAt.Elapsed.TotalSeconds:0.0} s; waiting for every job to stream");
         await WaitForStreamingAsync(StatusCountsAsync);
-        var messageBytes = await BrokerCeiling.CaptureMessageSizeAsync(rabbit, runId, "Migration.Contracts:ProgressObserved", TimeSpan.FromSeconds(10));
-        Progress($"{StreamingAtWindow} streaming after {startedAt.Elapsed.TotalSeconds:0} s; warm-up {Settings.WarmupSeconds} s (a ProgressObserved is {messageBytes} bytes)");
+        var capture = BrokerCeiling.CaptureMessageSizeAsync(rabbit, runId, "Migration.Contracts:ProgressObserved", TimeSpan.FromSeconds(60));
+        Progress($"{StreamingAtWindow} streaming after {startedAt.Elapsed.TotalSeconds:0} s; warm-up {Settings.WarmupSeconds} s");
         await Task.Delay(TimeSpan.FromSeconds(Settings.WarmupSeconds));
+
+        // Steady state: the start-up burst (N starts, nine stages each) must have drained from the saga's queue.
+        var drain = Stopwatch.StartNew();
+        long? sagaDepth;
+        while ((sagaDepth = await rabbit.QueueDepthAsync(runId, "replication-state")) > Math.Max(50, Settings.Jobs / 20)
+               && drain.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            Progress($"saga queue holds {sagaDepth} messages; waiting for it to drain");
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+
+        sagaDepthAtStart = sagaDepth;
+        drainedAfter = drain.Elapsed;
 
         var endpoints = new Dictionary<string, Uri> { ["vma"] = vma.Url, ["worker"] = worker.Url, ["scheduler"] = scheduler.Url };
         var cpu = new Dictionary<string, Func<double>>
@@ -482,11 +499,14 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
 
         var seconds = start.Clock.Elapsed.TotalSeconds;
         var end = await SnapshotAsync(endpoints, cpu, DatabaseStatsAsync);
+        sagaDepthAtEnd = await rabbit.QueueDepthAsync(runId, "replication-state");
+        pollDepthAtEnd = await rabbit.QueueDepthAsync(runId, "poll-progress");
         var steady = memory.ToDictionary(m => m.Key, m => (m.Value.Rss / memorySamples, m.Value.Anon / memorySamples));
         var countsAtEnd = await StatusCountsAsync();
         var window = new Window(start, end, seconds);
 
-        Progress("stopping the processes; measuring the raw broker ceiling");
+        var messageBytes = await capture;
+        Progress($"stopping the processes; measuring the raw broker ceiling (a ProgressObserved is {messageBytes} bytes)");
         foreach (var child in Children)
         {
             await child.DisposeAsync();
@@ -536,7 +556,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             Row("metric", "value", "note"),
             Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
             Row("PollProgress consumed/s (worker)", F(pollsConsumed), $"stale polls dropped: {F(Math.Max(0, pollsConsumed - polls))}/s"),
-            Row("ProgressObserved consumed/s (saga)", F(observed)),
+            Row("ProgressObserved consumed/s (saga)", F(observed), $"saga queue depth {sagaDepthAtStart} at window start (after {F(drainedAfter.TotalSeconds, "0")} s of draining), {sagaDepthAtEnd} at end; poll queue {pollDepthAtEnd} at end"),
             Row("VMA server time, progress route (mean)", F(vmaServerMs, "0.00") + " ms", $"worker's HTTP round trip mean {F(clientMs, "0.0")} ms"),
             Row("saga step (ProgressObserved) mean", F(w.Delta("worker", "messaging_masstransit_saga_duration_milliseconds_sum", MessageType("ProgressObserved")) / Math.Max(1, w.Delta("worker", "messaging_masstransit_saga_duration_milliseconds_count", MessageType("ProgressObserved")))) + " ms",
                 $"{ReplicationStateDefinitionSteps} in flight at most; poll consumer mean {F(w.Delta("worker", "messaging_masstransit_consume_duration_milliseconds_sum", MessageType("PollProgress")) / Math.Max(1, w.Delta("worker", "messaging_masstransit_consume_duration_milliseconds_count", MessageType("PollProgress"))))} ms"),

@@ -60,6 +60,21 @@ public sealed class RabbitServer : IDisposable
         using var _ = await management.DeleteAsync($"/api/vhosts/{Uri.EscapeDataString(vhost)}");
     }
 
+    /// <summary>Messages ready + unacknowledged in one queue (the management API's figure, refreshed every few seconds).</summary>
+    public async Task<long?> QueueDepthAsync(string vhost, string queue)
+    {
+        using var response = await management.GetAsync($"/api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}");
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Number
+            ? messages.GetInt64()
+            : null;
+    }
+
     /// <summary>The broker's OS process (the Erlang VM), for its CPU time.</summary>
     public async Task<int?> NodePidAsync()
     {
