@@ -452,9 +452,17 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         // Steady state: the start-up burst (N starts, nine stages each) must have drained from the saga's queue.
         var drain = Stopwatch.StartNew();
         long? sagaDepth;
+        long? firstDepth = null;
         while ((sagaDepth = await rabbit.QueueDepthAsync(runId, "replication-state")) > Math.Max(50, Settings.Jobs / 20)
                && drain.Elapsed < TimeSpan.FromSeconds(120))
         {
+            firstDepth ??= sagaDepth;
+            if (drain.Elapsed > TimeSpan.FromSeconds(20) && sagaDepth >= firstDepth)
+            {
+                Progress($"saga queue holds {sagaDepth} messages and is not draining: the saga is saturated; measuring that");
+                break;
+            }
+
             Progress($"saga queue holds {sagaDepth} messages; waiting for it to drain");
             await Task.Delay(TimeSpan.FromSeconds(5));
         }

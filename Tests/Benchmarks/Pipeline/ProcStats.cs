@@ -33,9 +33,17 @@ public static class ProcStats
         return fields is null ? 0 : (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
-    /// <summary>CPU seconds of a process and all its direct children (PostgreSQL: the postmaster and its backends).</summary>
-    public static double CpuSecondsWithChildren(int pid) =>
-        CpuSeconds(pid) + Children(pid).Sum(CpuSeconds);
+    /// <summary>
+    /// CPU seconds of a process, its live children and its exited (reaped) children: PostgreSQL's postmaster and every
+    /// backend, including those that ended during the window.
+    /// </summary>
+    public static double CpuSecondsWithChildren(int pid)
+    {
+        var fields = StatFields(pid);
+        var reaped = fields is null ? 0
+            : (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / TicksPerSecond;
+        return CpuSeconds(pid) + reaped + Children(pid).Sum(CpuSeconds);
+    }
 
     public static int? ParentOf(int pid) => StatFields(pid) is { } f ? int.Parse(f[1], CultureInfo.InvariantCulture) : null;
 
@@ -62,7 +70,7 @@ public static class ProcStats
 
     public static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-    /// <summary>Fields of /proc/pid/stat after the command name (index 0 = state, 1 = ppid, 11 = utime, 12 = stime).</summary>
+    /// <summary>Fields of /proc/pid/stat after the command name (index 0 = state, 1 = ppid, 11 = utime, 12 = stime, 13 = cutime, 14 = cstime).</summary>
     private static string[]? StatFields(int pid)
     {
         try
