@@ -33,7 +33,7 @@ public static class Program
     {
         Console.Error.WriteLine("""
             usage: dotnet run -c Release --project Tests/Benchmarks -- pipeline --jobs N [--seconds S] [--warmup S]
-                       [--transport RabbitMq|InMemory] [--no-throttle] [--out FILE]
+                       [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
             pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
