@@ -25,7 +25,16 @@ public sealed class DbConnectionFactory : IAsyncDisposable
         }
         else if (Provider == DatabaseProvider.Postgres)
         {
-            npgsqlDataSource = NpgsqlDataSource.Create(ConnectionString);
+            // Nothing here keeps session state (no SET, temporary tables or prepared statements), so a pooled connection
+            // need not be reset with DISCARD ALL each time it is rented: that was a third of PostgreSQL's statements
+            // under load. An explicit "No Reset On Close" in the connection string still wins.
+            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+            if (!builder.ContainsKey("No Reset On Close"))
+            {
+                builder.NoResetOnClose = true;
+            }
+
+            npgsqlDataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         }
     }
 

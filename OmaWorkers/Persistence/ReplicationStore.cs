@@ -1,5 +1,7 @@
+using System.Data.Common;
 using Dapper;
 using Migration.OmaWorkers.Persistence.Dialects;
+using Npgsql;
 
 namespace Migration.OmaWorkers.Persistence;
 
@@ -15,10 +17,37 @@ public sealed class ReplicationStore(DbConnectionFactory connections, SqlDialect
         }
 
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
         // One order for every writer, so two transactions over the same disks never wait on each other in a cycle.
-        foreach (var disk in disks.OrderBy(d => d.JobId, StringComparer.Ordinal).ThenBy(d => d.DiskId, StringComparer.Ordinal))
+        var ordered = disks.OrderBy(d => d.JobId, StringComparer.Ordinal).ThenBy(d => d.DiskId, StringComparer.Ordinal).ToList();
+        if (connection is NpgsqlConnection)
+        {
+            // The saga writes these rows with every job-row write: one round trip for all of a job's disks instead of
+            // BEGIN, one per disk and COMMIT. PostgreSQL runs a batch as one implicit transaction (all or nothing).
+            await using var batch = connection.CreateBatch();
+            foreach (var disk in ordered)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = dialect.UpsertDisk;
+                AddParameter(command, "JobId", disk.JobId);
+                AddParameter(command, "DiskId", disk.DiskId);
+                AddParameter(command, "Label", disk.Label);
+                AddParameter(command, "SyncStatus", disk.SyncStatus);
+                AddParameter(command, "SyncProgressPercent", disk.SyncProgressPercent);
+                AddParameter(command, "BytesSynced", disk.BytesSynced);
+                AddParameter(command, "PlannedBytes", disk.PlannedBytes);
+                AddParameter(command, "DiskChangeId", disk.DiskChangeId);
+                AddParameter(command, "UpdatedAt", dialect.Time(disk.UpdatedAt));
+                batch.BatchCommands.Add(command);
+            }
+
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            metrics.DisksUpserted(disks.Count);
+            return;
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var disk in ordered)
         {
             var parameters = new
             {
@@ -112,5 +141,11 @@ public sealed class ReplicationStore(DbConnectionFactory connections, SqlDialect
         public string DiskId { get; set; } = "";
 
         public string DiskChangeId { get; set; } = "";
+    }
+
+    private static void AddParameter(DbBatchCommand command, string name, object? value)
+    {
+        var parameter = new NpgsqlParameter(name, value ?? DBNull.Value);
+        command.Parameters.Add(parameter);
     }
 }

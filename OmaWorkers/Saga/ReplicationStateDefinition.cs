@@ -8,12 +8,24 @@ namespace Migration.OmaWorkers.Saga;
 /// </summary>
 public sealed class ReplicationStateDefinition : SagaDefinition<ReplicationState>
 {
+    /// <summary>
+    /// Saga steps in flight per process. Each waits on the database (load, disk rows, update: a few round trips) and
+    /// holds at most two pooled connections, so 32 stays well inside Npgsql's default pool of 100. MassTransit's default
+    /// (16 on a small machine) capped a worker at about 16 / step time: 2,000 jobs need 1,000 steps/s.
+    /// </summary>
+    public const int ConcurrentSagaSteps = 32;
+
+    public ReplicationStateDefinition() => ConcurrentMessageLimit = ConcurrentSagaSteps;
+
     protected override void ConfigureSaga(
         IReceiveEndpointConfigurator endpointConfigurator,
         ISagaConfigurator<ReplicationState> sagaConfigurator,
         IRegistrationContext context)
     {
-        var partition = endpointConfigurator.CreatePartitioner(Environment.ProcessorCount * 8);
+        endpointConfigurator.PrefetchCount = ConcurrentSagaSteps * 2;
+
+        // More partitions than steps in flight, so two busy jobs rarely share one.
+        var partition = endpointConfigurator.CreatePartitioner(ConcurrentSagaSteps * 2);
         sagaConfigurator.Message<Contracts.StartReplication>(m =>
         {
             m.UseFilter(new StartReplicationValidation());

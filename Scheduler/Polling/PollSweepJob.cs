@@ -64,7 +64,11 @@ public sealed class PollSweepJob(
     {
         var now = timeProvider.GetUtcNow();
         var requestedAt = scheduledAt is { } scheduled && scheduled <= now ? scheduled : now;
-        var due = await queries.GetDuePollsAsync(now, tracking.Value.SweepBatchSize, cancellationToken);
+
+        // Belt and braces with the scheduled stamp above: a job due within the next half interval (an answer that
+        // carried no stamp, a backoff that ends between ticks) is polled at this tick rather than a whole tick late.
+        var horizon = now + (tracking.Value.PollInterval / 2);
+        var due = await queries.GetDuePollsAsync(horizon, tracking.Value.SweepBatchSize, cancellationToken);
         knownActiveJobs.Record(due, now);
         var admitted = recentPolls.Admit(due, poll => poll.JobId, now);
 

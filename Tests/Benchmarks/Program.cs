@@ -1,6 +1,42 @@
+using Migration.Benchmarks.Pipeline;
+
 namespace Migration.Benchmarks;
 
+/// <summary>
+/// <c>pipeline --jobs N [--seconds S] [--transport RabbitMq|InMemory] [--no-throttle]</c>: the whole system under N
+/// concurrent simulated jobs; <c>vma-progress</c>: the VMA progress endpoint alone. Run in Release.
+/// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static async Task<int> Main(string[] args)
+    {
+        var command = args.Length > 0 ? args[0] : "";
+        var rest = args.Skip(1).ToArray();
+        try
+        {
+            return command switch
+            {
+                "pipeline" => await PipelineLoad.RunAsync(rest),
+                "vma-progress" => await VmaProgressLoad.RunAsync(rest),
+                EmbeddedHost.Command => await EmbeddedHost.RunAsync(rest),
+                _ => Usage(),
+            };
+        }
+        catch (BenchmarkSetupException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return 2;
+        }
+    }
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("""
+            usage: dotnet run -c Release --project Tests/Benchmarks -- pipeline --jobs N [--seconds S] [--warmup S]
+                       [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
+                   dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
+            pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
+            """);
+        return 2;
+    }
 }

@@ -43,7 +43,7 @@ public sealed class PollSweepJobTests : IAsyncLifetime
     {
         _queries.AddJob("job-overdue", "https://vma-a:443", Start.AddSeconds(-5));
         _queries.AddJob("job-due-now", "https://vma-b:443", Start);
-        _queries.AddJob("job-later", "https://vma-a:443", Start.AddSeconds(1));
+        _queries.AddJob("job-later", "https://vma-a:443", Start.AddSeconds(1.5));
 
         var published = await Sweep();
 
@@ -54,7 +54,17 @@ public sealed class PollSweepJobTests : IAsyncLifetime
         Assert.Contains(polls, p => p is { JobId: "job-due-now", VmaUrl: "https://vma-b:443" });
         Assert.All(polls, p => Assert.Equal(Start, p.RequestedAt));
         Assert.All(polls, p => Assert.Equal(JobIdentity.ToCorrelationId(p.JobId), p.CorrelationId));
-        Assert.Equal((Start, 50), Assert.Single(_queries.Calls));
+        Assert.Equal((Start.AddSeconds(1), 50), Assert.Single(_queries.Calls));
+    }
+
+    [Fact]
+    public async Task A_job_answered_just_after_a_sweep_is_polled_by_the_next_sweep_not_the_one_after()
+    {
+        // Polled by the sweep at Start, answered 300 ms later: due at Start + 2.3 s.
+        _queries.AddJob("job-1", "https://vma-a:443", Start.AddSeconds(2.3));
+        _clock.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(1, await Sweep());
     }
 
     [Fact]
