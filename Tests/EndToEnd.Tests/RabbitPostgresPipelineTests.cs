@@ -145,4 +145,41 @@ public sealed class RabbitPostgresPipelineTests : PipelineSuite
         var done = await system.WaitForJobsAsync([$"{run}-contract"], TimeSpan.FromSeconds(90));
         Assert.Equal(StatusMapping.Completed, done.Single().Status);
     }
+
+    [Fact]
+    public async Task Cli_start_publishes_StartReplication_on_RabbitMQ_and_the_job_completes()
+    {
+        await using var system = await StartSystemAsync();
+        var settings = _servers!.Settings();
+        var env = new Dictionary<string, string?>
+        {
+            ["Bus__Transport"] = "RabbitMq",
+            ["Bus__RabbitMq__Host"] = settings["Bus:RabbitMq:Host"],
+            ["Bus__RabbitMq__Port"] = settings["Bus:RabbitMq:Port"],
+            ["Bus__RabbitMq__VirtualHost"] = settings["Bus:RabbitMq:VirtualHost"],
+            ["Bus__RabbitMq__Username"] = settings["Bus:RabbitMq:Username"],
+            ["Bus__RabbitMq__Password"] = settings["Bus:RabbitMq:Password"],
+        };
+        var jobId = $"cli-{Guid.NewGuid():N}"[..16];
+        try
+        {
+            foreach (var (key, value) in env)
+            {
+                Environment.SetEnvironmentVariable(key, value);
+            }
+
+            Assert.Equal(0, await Cli.Program.Main(["start", "--agent", system.VmaUrl.ToString(), "--vm", "demo-vm-2", "--full", "--job-id", jobId]));
+        }
+        finally
+        {
+            foreach (var key in env.Keys)
+            {
+                Environment.SetEnvironmentVariable(key, null);
+            }
+        }
+
+        var jobs = await system.WaitForJobsAsync([jobId], TimeSpan.FromSeconds(90));
+        Assert.Equal(StatusMapping.Completed, jobs.Single().Status);
+        Assert.Equal("full", jobs.Single().SyncType);
+    }
 }

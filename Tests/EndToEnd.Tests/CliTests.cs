@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Migration.Contracts.Status;
+
+namespace Migration.Tests.EndToEnd;
+
+/// <summary>The operator's commands as a newcomer runs them: exit codes, and a clear refusal of bad input.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cli-" + Guid.NewGuid().ToString("N"));
+
+    private string Db => Path.Combine(_root, "demo.db");
+
+    public CliTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // left to the temp cleaner
+        }
+    }
+
+    [Fact]
+    public async Task Demo_exits_zero_and_jobs_history_and_watch_read_what_it_left()
+    {
+        Assert.Equal(0, await Cli.Program.Main(["demo", "--vms", "2", "--disk-size", "2MiB", "--db", Db, "--timeout-minutes", "3"]));
+
+        Assert.Equal(0, await Cli.Program.Main(["jobs", "--db", Db]));
+        Assert.Equal(0, await Cli.Program.Main(["history", "--db", Db, "--limit", "5"]));
+
+        await using var services = Cli.CliSettings.ReadServices(Db);
+        var jobs = await services.GetRequiredService<OmaWorkers.Persistence.IJobQueries>().GetJobsAsync(10, default);
+        Assert.Equal(4, jobs.Count);
+        Assert.All(jobs, j => Assert.Equal(StatusMapping.Completed, j.Status));
+        Assert.Equal(0, await Cli.Program.Main(["watch", jobs[0].Id, "--db", Db]));
+    }
+
+    [Theory]
+    [InlineData("demo", "--vms", "0")]
+    [InlineData("demo", "--vms")]
+    [InlineData("demo", "--colour", "blue")]
+    [InlineData("frobnicate")]
+    [InlineData("start", "--vm", "demo-vm-1")]
+    [InlineData("history", "--db", "/nonexistent/folder/none.db")]
+    public async Task Bad_input_exits_2_with_a_message(params string[] args) =>
+        Assert.Equal(2, await Cli.Program.Main(args));
+}
