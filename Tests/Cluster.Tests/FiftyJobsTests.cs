@@ -1,5 +1,6 @@
 using System.Globalization;
 using Migration.Tests.Cluster.Infrastructure;
+using Migration.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Migration.Tests.Cluster;

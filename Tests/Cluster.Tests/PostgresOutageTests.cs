@@ -1,4 +1,5 @@
 using Migration.Tests.Cluster.Infrastructure;
+using Migration.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Migration.Tests.Cluster;

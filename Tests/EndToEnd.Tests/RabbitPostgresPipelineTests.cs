@@ -1,6 +1,7 @@
 using System.Text;
 using Migration.Contracts;
 using Migration.Contracts.Status;
+using Migration.Tests.Support;
 using RabbitMQ.Client;
 
 namespace Migration.Tests.EndToEnd;

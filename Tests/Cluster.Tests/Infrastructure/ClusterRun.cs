@@ -5,6 +5,8 @@ using Migration.Contracts.Vma;
 using Npgsql;
 using Xunit.Abstractions;
 
+using Migration.Tests.Support;
+
 namespace Migration.Tests.Cluster.Infrastructure;
 
 /// <summary>

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 
+using Migration.Tests.Support;
+
 namespace Migration.Tests.Cluster.Infrastructure;
 
 /// <summary>

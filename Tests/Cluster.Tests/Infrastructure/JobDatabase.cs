@@ -1,6 +1,8 @@
 using Dapper;
 using Npgsql;
 
+using Migration.Tests.Support;
+
 namespace Migration.Tests.Cluster.Infrastructure;
 
 /// <summary>Reads the product's tables directly, the way a DBA checking the run would.</summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
+using Migration.Tests.Support;
+
 namespace Migration.Tests.Cluster.Infrastructure;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Migration.Tests.Support;
+
 namespace Migration.Tests.Cluster.Infrastructure;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Migration.Tests.Cluster.Infrastructure;
+namespace Migration.Tests.Support;
 
 /// <summary>
 /// The real PostgreSQL and RabbitMQ that <c>./test.sh</c> starts (through <c>scripts/servers.sh</c>), read from the

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Serialization;
 
-namespace Migration.Tests.Cluster.Infrastructure;
+namespace Migration.Tests.Support;
 
 /// <summary>The RabbitMQ management HTTP API: what an operator sees in the management UI.</summary>
 public sealed class RabbitManagement : IDisposable
@@ -61,6 +61,9 @@ public sealed record QueueInfo
 
     [JsonPropertyName("messages_unacknowledged")]
     public long MessagesUnacknowledged { get; init; }
+
+    [JsonPropertyName("durable")]
+    public bool Durable { get; init; }
 
     public override string ToString() => $"{Name} (consumers {Consumers}, messages {Messages})";
 }
