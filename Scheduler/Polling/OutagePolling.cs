@@ -1,6 +1,5 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Migration.Contracts;
 using Migration.OmaWorkers;
 using Migration.OmaWorkers.Persistence;
 
@@ -56,17 +55,15 @@ public sealed partial class OutagePolling(
             LogDatabaseDown(logger, ex.Message);
         }
 
-        var due = recentPolls.Admit(known.SeenSince(now - tracking.Value.ContactTimeout), p => p.JobId, now);
-        if (due.Count == 0)
+        var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
+        var published = await recentPolls.PublishAsync(
+            publish, known.SeenSince(now - tracking.Value.ContactTimeout), now, requestedAt: now, cancellationToken);
+        if (published > 0)
         {
-            return 0;
+            LogPolled(logger, published);
         }
 
-        var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
-        await publish.PublishBatch(due.Select(p => new PollProgress { JobId = p.JobId, VmaUrl = p.VmaUrl, RequestedAt = now }), cancellationToken);
-        recentPolls.Record(due.Select(p => p.JobId), now);
-        LogPolled(logger, due.Count);
-        return due.Count;
+        return published;
     }
 
     [LoggerMessage(LogLevel.Warning, "The database cannot be read ({Error}): polling the jobs last seen active without it")]

@@ -70,18 +70,11 @@ public sealed class PollSweepJob(
         var horizon = now + (tracking.Value.PollInterval / 2);
         var due = await queries.GetDuePollsAsync(horizon, tracking.Value.SweepBatchSize, cancellationToken);
         knownActiveJobs.Record(due, now);
-        var admitted = recentPolls.Admit(due, poll => poll.JobId, now);
-
-        if (admitted.Count > 0)
-        {
-            var polls = admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt });
-            await publishEndpoint.PublishBatch(polls, cancellationToken);
-            recentPolls.Record(admitted.Select(poll => poll.JobId), now);
-        }
+        var published = await recentPolls.PublishAsync(publishEndpoint, due, now, requestedAt, cancellationToken);
 
         logger.LogDebug(
             "Poll sweep at {SweepAt}: {DueCount} due, {PublishedCount} published, {HeldBackCount} already polled this interval",
-            now, due.Count, admitted.Count, due.Count - admitted.Count);
-        return admitted.Count;
+            now, due.Count, published, due.Count - published);
+        return published;
     }
 }

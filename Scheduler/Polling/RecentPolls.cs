@@ -1,4 +1,7 @@
+using MassTransit;
 using Microsoft.Extensions.Options;
+using Migration.Contracts;
+using Migration.OmaWorkers.Persistence;
 using Migration.OmaWorkers;
 
 namespace Migration.Scheduler.Polling;
@@ -20,30 +23,42 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
 
     TimeSpan Interval => tracking.Value.PollInterval;
 
-    /// <summary>The due polls not published within the current interval.</summary>
-    public IReadOnlyList<T> Admit<T>(IReadOnlyList<T> due, Func<T, string> jobId, DateTimeOffset now)
+    /// <summary>
+    /// Publishes one <see cref="PollProgress"/> stamped <paramref name="requestedAt"/> for each due job not published
+    /// within the current interval, in one batch; returns how many were published.
+    /// </summary>
+    public async Task<int> PublishAsync(
+        IPublishEndpoint publish,
+        IReadOnlyList<DuePoll> due,
+        DateTimeOffset now,
+        DateTimeOffset requestedAt,
+        CancellationToken cancellationToken)
     {
         var minimumGap = Interval - (Interval / 10);
+        List<DuePoll> admitted;
         lock (_gate)
         {
             Forget(now);
-            return due.Where(poll => !_lastPublished.TryGetValue(jobId(poll), out var last) || now - last >= minimumGap)
-                .ToList();
+            admitted = due.Where(poll => !_lastPublished.TryGetValue(poll.JobId, out var last) || now - last >= minimumGap).ToList();
         }
-    }
 
-    /// <summary>Records a published batch and forgets entries older than two intervals.</summary>
-    public void Record(IEnumerable<string> jobIds, DateTimeOffset now)
-    {
+        if (admitted.Count == 0)
+        {
+            return 0;
+        }
+
+        await publish.PublishBatch(
+            admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt }),
+            cancellationToken);
         lock (_gate)
         {
-            foreach (var jobId in jobIds)
+            foreach (var poll in admitted)
             {
-                _lastPublished[jobId] = now;
+                _lastPublished[poll.JobId] = now;
             }
-
-            Forget(now);
         }
+
+        return admitted.Count;
     }
 
     void Forget(DateTimeOffset now)
