@@ -42,6 +42,21 @@ public sealed class RabbitManagement : IDisposable
         await _http.GetFromJsonAsync<List<QueueInfo>>(new Uri($"api/queues/{Uri.EscapeDataString(vhost)}", UriKind.Relative))
         ?? [];
 
+    /// <summary>The broker's OS process (the Erlang VM), for its CPU time.</summary>
+    public async Task<int?> NodePidAsync()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await _http.GetStringAsync(new Uri("api/nodes", UriKind.Relative)));
+        foreach (var node in document.RootElement.EnumerateArray())
+        {
+            if (node.TryGetProperty("os_pid", out var pid) && int.TryParse(pid.GetString(), out var value))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
     public void Dispose() => _http.Dispose();
 }
 

@@ -1,23 +1,24 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
+using Migration.Tests.Support;
 
 namespace Migration.Benchmarks.Pipeline;
 
-/// <summary>The private RabbitMQ of scripts/servers.sh: AMQP address and the management API (virtual hosts, node pid).</summary>
+/// <summary>The private RabbitMQ of scripts/servers.sh, through the test-support library: AMQP address and management API.</summary>
 public sealed class RabbitServer : IDisposable
 {
-    private readonly HttpClient management;
+    private static readonly string[] Variables =
+    [
+        "MIGRATION_TEST_POSTGRES", "MIGRATION_TEST_RABBITMQ", "MIGRATION_TEST_RABBITMQ_MANAGEMENT",
+        "MIGRATION_TEST_RABBITMQ_USER", "MIGRATION_TEST_RABBITMQ_PASSWORD", "MIGRATION_TEST_SERVERS_SCRIPT",
+    ];
 
-    private RabbitServer(Uri amqp, Uri managementUrl, string user, string password)
+    private readonly RabbitManagement management;
+
+    private RabbitServer(TestServers servers)
     {
-        Amqp = amqp;
-        User = user;
-        Password = password;
-        management = new HttpClient { BaseAddress = managementUrl, Timeout = TimeSpan.FromSeconds(30) };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        Amqp = servers.Amqp;
+        User = servers.RabbitUser;
+        Password = servers.RabbitPassword;
+        management = new RabbitManagement(servers);
     }
 
     public Uri Amqp { get; }
@@ -30,13 +31,15 @@ public sealed class RabbitServer : IDisposable
 
     public string Password { get; }
 
+    /// <summary>The servers' settings as <c>servers_env</c> exports them; a clear setup error when one is missing.</summary>
     public static RabbitServer FromEnvironment()
     {
-        var amqp = Required("MIGRATION_TEST_RABBITMQ");
-        var managementUrl = Required("MIGRATION_TEST_RABBITMQ_MANAGEMENT");
-        var user = Required("MIGRATION_TEST_RABBITMQ_USER");
-        var password = Required("MIGRATION_TEST_RABBITMQ_PASSWORD");
-        return new RabbitServer(new Uri(amqp), new Uri(managementUrl), user, password);
+        foreach (var name in Variables)
+        {
+            Required(name);
+        }
+
+        return new RabbitServer(TestServers.FromEnvironment());
     }
 
     public static string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
@@ -45,50 +48,35 @@ public sealed class RabbitServer : IDisposable
             $"{name} is not set. Start private servers and export their settings first: " +
             "`source scripts/servers.sh; servers_start; servers_env` (or run Tests/Benchmarks/run-pipeline.sh)");
 
-    public async Task CreateVirtualHostAsync(string vhost)
-    {
-        using var created = await management.PutAsync($"/api/vhosts/{Uri.EscapeDataString(vhost)}", null);
-        created.EnsureSuccessStatusCode();
-        using var permitted = await management.PutAsJsonAsync(
-            $"/api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(User)}",
-            new { configure = ".*", write = ".*", read = ".*" });
-        permitted.EnsureSuccessStatusCode();
-    }
+    public Task CreateVirtualHostAsync(string vhost) => management.CreateVirtualHostAsync(vhost, User);
 
+    /// <summary>Best effort: a run's clean-up must not hide the run's own error.</summary>
     public async Task DeleteVirtualHostAsync(string vhost)
     {
-        using var _ = await management.DeleteAsync($"/api/vhosts/{Uri.EscapeDataString(vhost)}");
+        try
+        {
+            await management.DeleteVirtualHostAsync(vhost);
+        }
+        catch (HttpRequestException)
+        {
+            // left for the next servers_start, which starts from fresh data
+        }
     }
 
     /// <summary>Messages ready + unacknowledged in one queue (the management API's figure, refreshed every few seconds).</summary>
     public async Task<long?> QueueDepthAsync(string vhost, string queue)
     {
-        using var response = await management.GetAsync($"/api/queues/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(queue)}");
-        if (!response.IsSuccessStatusCode)
+        try
+        {
+            return (await management.GetQueuesAsync(vhost)).FirstOrDefault(q => q.Name == queue)?.Messages;
+        }
+        catch (HttpRequestException)
         {
             return null;
         }
-
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return document.RootElement.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Number
-            ? messages.GetInt64()
-            : null;
     }
 
-    /// <summary>The broker's OS process (the Erlang VM), for its CPU time.</summary>
-    public async Task<int?> NodePidAsync()
-    {
-        using var document = JsonDocument.Parse(await management.GetStringAsync("/api/nodes"));
-        foreach (var node in document.RootElement.EnumerateArray())
-        {
-            if (node.TryGetProperty("os_pid", out var pid) && int.TryParse(pid.GetString(), out var value))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
+    public Task<int?> NodePidAsync() => management.NodePidAsync();
 
     public void Dispose() => management.Dispose();
 }
