@@ -50,7 +50,7 @@ servers_ensure_packages() {
 }
 
 servers_install() {
-  servers_ensure_packages postgresql rabbitmq-server
+  servers_ensure_packages postgresql rabbitmq-server golang-go golang-github-vmware-govmomi-dev
 }
 
 # ---------------------------------------------------------------- PostgreSQL
