@@ -176,7 +176,7 @@ public sealed class MutualTlsTests : IDisposable
     }
 
     [Fact]
-    public async Task The_plain_health_port_serves_the_probes_and_nothing_else()
+    public async Task The_plain_health_port_serves_the_probes_and_metrics_and_nothing_else()
     {
         await using var agent = await TlsAgent.StartAsync(_certificates, withHealthPort: true);
         using var http = new HttpClient { BaseAddress = agent.HealthUrl };
@@ -191,7 +191,7 @@ public sealed class MutualTlsTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, start.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, simulator.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, metrics.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Null(agent.Jobs.Find("plain-1"));
     }
 

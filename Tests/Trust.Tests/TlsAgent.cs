@@ -47,7 +47,7 @@ public sealed class TlsAgent : IAsyncDisposable
         };
         if (withHealthPort)
         {
-            settings["Vma:Tls:HealthUrls:0"] = "http://127.0.0.1:0";
+            settings["Vma:Tls:HealthUrls"] = "http://127.0.0.1:0";
         }
 
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())

@@ -4,7 +4,7 @@ namespace Migration.VmaAgent.Tls;
 
 /// <summary>
 /// With HTTPS on, the only requests served are those over TLS with an accepted client certificate, and the health
-/// probes on a plain connection; everything else is refused and logged, before routing.
+/// probes and the metrics scrape (read-only, no job data) on a plain connection; everything else is refused and logged, before routing.
 /// </summary>
 public sealed partial class ClientCertificateGate(RequestDelegate next, ILogger<ClientCertificateGate> logger)
 {
@@ -12,8 +12,8 @@ public sealed partial class ClientCertificateGate(RequestDelegate next, ILogger<
     {
         if (!context.Request.IsHttps)
         {
-            if (context.Request.Path.Equals("/health/live", StringComparison.Ordinal)
-                || context.Request.Path.Equals("/health/ready", StringComparison.Ordinal))
+            if (context.Request.Path.Value is "/health/live" or "/health/ready" or "/metrics"
+                && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
             {
                 return next(context);
             }
@@ -21,7 +21,7 @@ public sealed partial class ClientCertificateGate(RequestDelegate next, ILogger<
             LogPlainRefused(logger, context.Request.Method, SafeText.Escape(context.Request.Path.Value), context.Connection.RemoteIpAddress?.ToString());
             return Results.Problem(
                 title: "Not served here",
-                detail: "this plain-HTTP port serves only /health/live and /health/ready; the API needs HTTPS with a client certificate",
+                detail: "this plain-HTTP port serves only GET /health/live, /health/ready and /metrics; the API needs HTTPS with a client certificate",
                 statusCode: StatusCodes.Status404NotFound).ExecuteAsync(context);
         }
 

@@ -31,7 +31,7 @@ public sealed partial class KestrelTlsSetup(
             tls.ClientCertificateValidation = policy.Validate;
         });
 
-        foreach (var url in options.Value.Tls.HealthUrls)
+        foreach (var url in options.Value.Tls.HealthUrlList)
         {
             var address = BindingAddress.Parse(url);
             if (!string.Equals(address.Scheme, "http", StringComparison.OrdinalIgnoreCase))

@@ -12,6 +12,12 @@ public sealed class VmaTlsOptions
     /// <summary>SHA-256 thumbprints (hex, ':' or spaces allowed) of client certificates accepted without a CA. Default none.</summary>
     public List<string> AllowedClientThumbprints { get; set; } = [];
 
-    /// <summary>Plain-HTTP URLs that serve only <c>/health/live</c> and <c>/health/ready</c> (for probes). Default none.</summary>
-    public List<string> HealthUrls { get; set; } = [];
+    /// <summary>
+    /// Plain-HTTP URLs, separated by ';' like <c>--urls</c>, that serve only the probes <c>/health/live</c>,
+    /// <c>/health/ready</c> and the read-only <c>/metrics</c> (so Prometheus needs no client certificate). Default none.
+    /// </summary>
+    public string? HealthUrls { get; set; }
+
+    public IEnumerable<string> HealthUrlList =>
+        (HealthUrls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
