@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Migration.Oma;
 using Migration.Contracts;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 
 namespace Migration.OmaWorkers.Saga;
 
