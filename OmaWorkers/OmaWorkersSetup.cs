@@ -31,17 +31,23 @@ public static class OmaWorkersSetup
         services.TryAddScoped<CancelJobActivity>();
         services.TryAddScoped<RejectStartActivity>();
 
+        services.TryAddSingleton(sp => new VmaClientTls(
+            sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<VmaClientTls>()));
         services.AddHttpClient<VmaClient>()
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var client = sp.GetRequiredService<IOptions<VmaClientOptions>>().Value;
-                return new SocketsHttpHandler
+                var handler = new SocketsHttpHandler
                 {
                     PooledConnectionLifetime = client.PooledConnectionLifetime,
                     Proxy = client.ProxyUrl is null ? null : new System.Net.WebProxy(client.ProxyUrl),
                     UseProxy = client.ProxyUrl is not null,
                     MaxConnectionsPerServer = 256,
                 };
+                sp.GetRequiredService<VmaClientTls>().Apply(handler.SslOptions);
+                return handler;
             })
             .AddResilienceHandler("vma", (pipeline, context) =>
             {

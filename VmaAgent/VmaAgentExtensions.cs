@@ -7,6 +7,7 @@ using Migration.VmaAgent.Jobs;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Targets;
 using Migration.VmaAgent.Telemetry;
+using Migration.VmaAgent.Tls;
 using OpenTelemetry.Metrics;
 
 namespace Migration.VmaAgent;
@@ -39,6 +40,7 @@ public static class VmaAgentExtensions
         services.AddHostedService<JobSupervisor>();
 
         services.AddProblemDetails();
+        services.AddVmaTls(configuration);
         services.AddHealthChecks().AddCheck<ReadinessCheck>("vma-target", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(VmaMetrics.MeterName)

@@ -19,6 +19,9 @@ public sealed class VmaOptions
 
     /// <summary>Job scheduling, pacing and progress reporting (section <c>Vma:Jobs</c>).</summary>
     public JobOptions Jobs { get; set; } = new();
+
+    /// <summary>Who may call the agent when it serves HTTPS (section <c>Vma:Tls</c>).</summary>
+    public Tls.VmaTlsOptions Tls { get; set; } = new();
 }
 
 public enum VmaSourceKind
