@@ -16,6 +16,7 @@ public sealed class VcSim : IAsyncDisposable
     private readonly string _directory;
     private readonly HttpClient _control;
     private readonly List<string> _stderr = [];
+    private int _disposed;
 
     private VcSim(Process process, string directory, Dictionary<string, string> info)
     {
@@ -204,6 +205,11 @@ public sealed class VcSim : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _control.Dispose();
         if (!_process.HasExited)
         {
