@@ -6,6 +6,7 @@ using Migration.OmaWorkers.Consumers;
 using Migration.OmaWorkers.Persistence;
 using Migration.OmaWorkers.Persistence.SagaRepository;
 using Migration.OmaWorkers.Saga;
+using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
 using Polly;
 
@@ -20,6 +21,8 @@ public static class OmaWorkersSetup
         services.AddOptions<VmaClientOptions>().Bind(configuration.GetSection(VmaClientOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.AddMigrationPersistence(configuration);
+        services.AddMetrics();
+        services.TryAddSingleton<OmaMetrics>();
         services.TryAddScoped<JobLog>();
         services.TryAddScoped<ReplicationSteps>();
         services.TryAddScoped<StartJobActivity>();

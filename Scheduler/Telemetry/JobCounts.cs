@@ -1,0 +1,67 @@
+using Dapper;
+using Migration.Contracts.Status;
+using Migration.OmaWorkers.Persistence;
+
+namespace Migration.Scheduler.Telemetry;
+
+/// <summary>One reading of the jobs table: active jobs by status, stage and VMA with their bytes; finished jobs by status.</summary>
+public sealed record JobCounts(IReadOnlyList<ActiveJobGroup> Active, IReadOnlyDictionary<string, long> Finished)
+{
+    public static readonly JobCounts Empty = new([], new Dictionary<string, long>());
+}
+
+/// <param name="Vma">The VMA's host and port (see <see cref="OmaWorkers.Telemetry.OmaMetrics.VmaLabel"/>).</param>
+public sealed record ActiveJobGroup(string Status, string Stage, string Vma, long Jobs, long PlannedBytes, long TransferredBytes, long ThroughputBps);
+
+/// <summary>The two grouped queries behind the job gauges (plain SQL: the same on SQLite, PostgreSQL and SQL Server).</summary>
+public sealed class JobCountsQuery(DbConnectionFactory connections)
+{
+    private const string ActiveSql = """
+        SELECT status AS Status, current_operation AS Stage, vma_url AS VmaUrl, COUNT(*) AS Jobs,
+               SUM(total_bytes) AS PlannedBytes, SUM(bytes_transferred) AS TransferredBytes, SUM(transfer_speed_bps) AS ThroughputBps
+        FROM replication_jobs WHERE status IN @Statuses GROUP BY status, current_operation, vma_url
+        """;
+
+    private const string FinishedSql = "SELECT status AS Status, COUNT(*) AS Jobs FROM replication_jobs WHERE status IN @Statuses GROUP BY status";
+
+    public async Task<JobCounts> ReadAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var active = await connection.QueryAsync<ActiveRow>(
+            new CommandDefinition(ActiveSql, new { Statuses = StatusMapping.ActiveJobStatuses.ToArray() }, cancellationToken: cancellationToken));
+        var finished = await connection.QueryAsync<FinishedRow>(
+            new CommandDefinition(FinishedSql, new { Statuses = StatusMapping.TerminalJobStatuses.ToArray() }, cancellationToken: cancellationToken));
+
+        // Several URLs of one VMA (a trailing slash, an IP and a name) count as one label value.
+        var groups = active
+            .GroupBy(r => (r.Status, Stage: r.Stage ?? "none", Vma: OmaWorkers.Telemetry.OmaMetrics.VmaLabel(r.VmaUrl)))
+            .Select(g => new ActiveJobGroup(g.Key.Status, g.Key.Stage, g.Key.Vma,
+                (long)g.Sum(r => r.Jobs), (long)g.Sum(r => r.PlannedBytes), (long)g.Sum(r => r.TransferredBytes), (long)g.Sum(r => r.ThroughputBps)))
+            .ToList();
+        return new JobCounts(groups, finished.ToDictionary(r => r.Status, r => (long)r.Jobs, StringComparer.Ordinal));
+    }
+
+    private sealed class ActiveRow
+    {
+        public string Status { get; set; } = "";
+
+        public string? Stage { get; set; }
+
+        public string VmaUrl { get; set; } = "";
+
+        public decimal Jobs { get; set; }
+
+        public decimal PlannedBytes { get; set; }
+
+        public decimal TransferredBytes { get; set; }
+
+        public decimal ThroughputBps { get; set; }
+    }
+
+    private sealed class FinishedRow
+    {
+        public string Status { get; set; } = "";
+
+        public decimal Jobs { get; set; }
+    }
+}
