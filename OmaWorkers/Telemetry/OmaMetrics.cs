@@ -12,6 +12,11 @@ public sealed class OmaMetrics
     public const string MeterName = "Migration.OmaWorkers";
 
     // Seconds: a healthy poll answers in milliseconds; the HTTP timeout (10 s) bounds the slowest.
+    // The JobLog's event kinds, each reported from start-up at 0: increase() over a series that appears at 1 would
+    // miss its first event (the first contact timeout would raise no alert).
+    private static readonly string[] JobEventKinds =
+        ["started", "stage", "milestone", "poll-failed", "backoff", "vma-restarted", "timeout", "cancelled", "failed", "completed", "stopped"];
+
     private static readonly double[] PollBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private readonly Histogram<double> _pollDuration;
@@ -31,7 +36,12 @@ public sealed class OmaMetrics
             "migration.poll.stale", "{poll}", "Polls dropped unsent because they waited in the queue past Tracking:PollStaleAfter");
         _jobEvents = meter.CreateCounter<long>(
             "migration.job.events", "{event}",
-            "JobLog events by kind: started, stage, milestone, poll-failed, backoff, vma-restarted, timeout, cancelled, failed, completed, stopped");
+            "JobLog events by kind: " + string.Join(", ", JobEventKinds));
+        _stalePolls.Add(0);
+        foreach (var kind in JobEventKinds)
+        {
+            JobEvent(kind, 0);
+        }
     }
 
     public void PollSucceeded(string vmaUrl, TimeSpan duration) =>
@@ -46,7 +56,9 @@ public sealed class OmaMetrics
 
     public void PollDroppedStale() => _stalePolls.Add(1);
 
-    public void JobEvent(string eventKind) => _jobEvents.Add(1, new KeyValuePair<string, object?>("event", eventKind));
+    public void JobEvent(string eventKind) => JobEvent(eventKind, 1);
+
+    private void JobEvent(string eventKind, int count) => _jobEvents.Add(count, new KeyValuePair<string, object?>("event", eventKind));
 
     /// <summary>The VMA's host and port: one value per site, where the full URL could carry a path or a typo per job.</summary>
     public static string VmaLabel(string vmaUrl) =>

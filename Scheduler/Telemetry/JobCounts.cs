@@ -16,21 +16,24 @@ public sealed record ActiveJobGroup(string Status, string Stage, string Vma, lon
 /// <summary>The two grouped queries behind the job gauges (plain SQL: the same on SQLite, PostgreSQL and SQL Server).</summary>
 public sealed class JobCountsQuery(DbConnectionFactory connections)
 {
-    private const string ActiveSql = """
+    // The statuses are the product's own constants, written into the SQL: one text for every provider (Dapper
+    // expands a list parameter for SQLite and SQL Server but hands Npgsql an array, which IN does not take).
+    private static readonly string ActiveSql = $"""
         SELECT status AS Status, current_operation AS Stage, vma_url AS VmaUrl, COUNT(*) AS Jobs,
                SUM(total_bytes) AS PlannedBytes, SUM(bytes_transferred) AS TransferredBytes, SUM(transfer_speed_bps) AS ThroughputBps
-        FROM replication_jobs WHERE status IN @Statuses GROUP BY status, current_operation, vma_url
+        FROM replication_jobs WHERE status IN ({InList(StatusMapping.ActiveJobStatuses)}) GROUP BY status, current_operation, vma_url
         """;
 
-    private const string FinishedSql = "SELECT status AS Status, COUNT(*) AS Jobs FROM replication_jobs WHERE status IN @Statuses GROUP BY status";
+    private static readonly string FinishedSql =
+        $"SELECT status AS Status, COUNT(*) AS Jobs FROM replication_jobs WHERE status IN ({InList(StatusMapping.TerminalJobStatuses)}) GROUP BY status";
 
     public async Task<JobCounts> ReadAsync(CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
         var active = await connection.QueryAsync<ActiveRow>(
-            new CommandDefinition(ActiveSql, new { Statuses = StatusMapping.ActiveJobStatuses.ToArray() }, cancellationToken: cancellationToken));
+            new CommandDefinition(ActiveSql, cancellationToken: cancellationToken));
         var finished = await connection.QueryAsync<FinishedRow>(
-            new CommandDefinition(FinishedSql, new { Statuses = StatusMapping.TerminalJobStatuses.ToArray() }, cancellationToken: cancellationToken));
+            new CommandDefinition(FinishedSql, cancellationToken: cancellationToken));
 
         // Several URLs of one VMA (a trailing slash, an IP and a name) count as one label value.
         var groups = active
@@ -40,6 +43,8 @@ public sealed class JobCountsQuery(DbConnectionFactory connections)
             .ToList();
         return new JobCounts(groups, finished.ToDictionary(r => r.Status, r => (long)r.Jobs, StringComparer.Ordinal));
     }
+
+    private static string InList(IEnumerable<string> statuses) => string.Join(", ", statuses.Select(s => $"'{s}'"));
 
     private sealed class ActiveRow
     {
