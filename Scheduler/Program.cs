@@ -1,6 +1,6 @@
-using Migration.OmaWorkers.Bus;
-using Migration.OmaWorkers.Hosting;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Bus;
+using Migration.Oma.Hosting;
+using Migration.Oma.Persistence;
 using Migration.Scheduler.Hosting;
 using Migration.Scheduler.Messages;
 using Migration.Scheduler.Telemetry;

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Migration.Oma.Telemetry;
 using Migration.OmaWorkers.Vma;
 
 namespace Migration.OmaWorkers.Telemetry;
@@ -45,11 +46,11 @@ public sealed class OmaMetrics
     }
 
     public void PollSucceeded(string vmaUrl, TimeSpan duration) =>
-        _pollDuration.Record(duration.TotalSeconds, new("vma", VmaLabel(vmaUrl)), new("outcome", "ok"));
+        _pollDuration.Record(duration.TotalSeconds, new("vma", VmaLabel.Of(vmaUrl)), new("outcome", "ok"));
 
     public void PollFailed(string vmaUrl, TimeSpan duration, PollFailureReason reason)
     {
-        var vma = VmaLabel(vmaUrl);
+        var vma = VmaLabel.Of(vmaUrl);
         _pollDuration.Record(duration.TotalSeconds, new("vma", vma), new("outcome", "failed"));
         _pollFailures.Add(1, new("vma", vma), new("reason", ReasonLabel(reason)));
     }
@@ -59,10 +60,6 @@ public sealed class OmaMetrics
     public void JobEvent(string eventKind) => JobEvent(eventKind, 1);
 
     private void JobEvent(string eventKind, int count) => _jobEvents.Add(count, new KeyValuePair<string, object?>("event", eventKind));
-
-    /// <summary>The VMA's host and port: one value per site, where the full URL could carry a path or a typo per job.</summary>
-    public static string VmaLabel(string vmaUrl) =>
-        Uri.TryCreate(vmaUrl, UriKind.Absolute, out var uri) ? uri.Authority : "invalid";
 
     public static string ReasonLabel(PollFailureReason reason) => reason switch
     {

@@ -82,7 +82,7 @@ public sealed class VmaClient(HttpClient http)
     {
         Polly.Timeout.TimeoutRejectedException or TaskCanceledException or TimeoutException => "the VMA did not answer within the HTTP timeout",
         JsonException json => $"the VMA sent an unreadable progress document: {json.Message}",
-        _ => $"the VMA could not be reached: {ex.Message}",
+        _ => $"the VMA could not be reached: {ex.Message}{(ex.InnerException is { } inner ? $" ({inner.GetBaseException().Message})" : "")}",
     };
 
     private static PollFailureReason Classify(Exception ex) => ex switch

@@ -1,6 +1,7 @@
 using Dapper;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
+using Migration.Oma.Telemetry;
 
 namespace Migration.Scheduler.Telemetry;
 
@@ -10,7 +11,7 @@ public sealed record JobCounts(IReadOnlyList<ActiveJobGroup> Active, IReadOnlyDi
     public static readonly JobCounts Empty = new([], new Dictionary<string, long>());
 }
 
-/// <param name="Vma">The VMA's host and port (see <see cref="OmaWorkers.Telemetry.OmaMetrics.VmaLabel"/>).</param>
+/// <param name="Vma">The VMA's host and port (see <see cref="VmaLabel"/>).</param>
 public sealed record ActiveJobGroup(string Status, string Stage, string Vma, long Jobs, long PlannedBytes, long TransferredBytes, long ThroughputBps);
 
 /// <summary>The two grouped queries behind the job gauges (plain SQL: the same on SQLite, PostgreSQL and SQL Server).</summary>
@@ -37,7 +38,7 @@ public sealed class JobCountsQuery(DbConnectionFactory connections)
 
         // Several URLs of one VMA (a trailing slash, an IP and a name) count as one label value.
         var groups = active
-            .GroupBy(r => (r.Status, Stage: r.Stage ?? "none", Vma: OmaWorkers.Telemetry.OmaMetrics.VmaLabel(r.VmaUrl)))
+            .GroupBy(r => (r.Status, Stage: r.Stage ?? "none", Vma: VmaLabel.Of(r.VmaUrl)))
             .Select(g => new ActiveJobGroup(g.Key.Status, g.Key.Stage, g.Key.Vma,
                 (long)g.Sum(r => r.Jobs), (long)g.Sum(r => r.PlannedBytes), (long)g.Sum(r => r.TransferredBytes), (long)g.Sum(r => r.ThroughputBps)))
             .ToList();
