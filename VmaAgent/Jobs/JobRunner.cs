@@ -133,6 +133,8 @@ public sealed partial class JobRunner(
                 LogPlanned(disk.Disk.Id, disk.FullSync ? "full" : "incremental", areas.Areas.Count, disk.PlannedBytes, changeId);
             }
 
+            metrics.BytesPlanned(job.Disks.Sum(d => d.PlannedBytes));
+
             stage = await EnterAsync(job, scopeState, ReplicationStage.PrepareVolumes, VmaJobStatus.Snapshotting, ct);
             foreach (var disk in job.Disks)
             {
@@ -178,6 +180,7 @@ public sealed partial class JobRunner(
         finally
         {
             await CleanUpAsync(job, snapshot, targetDisks);
+            metrics.JobEnded(job.JobId, job.Snapshot.Document.Status == VmaJobStatus.Succeeded);
             if (holdsSlot)
             {
                 metrics.JobActive(-1);
@@ -256,6 +259,7 @@ public sealed partial class JobRunner(
         VmaJobStatus status, CancellationToken ct, VmaDiskStatus? diskStatus = null)
     {
         job.EnterStage(stage, status, diskStatus);
+        metrics.StageEntered(job.JobId, stage);
         scopeState["Stage"] = stage;
         LogStage(stage, status);
 

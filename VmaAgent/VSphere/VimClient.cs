@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Xml.Linq;
+using Migration.VmaAgent.Telemetry;
 
 namespace Migration.VmaAgent.VSphere;
 
@@ -21,12 +22,15 @@ public sealed partial class VimClient : IAsyncDisposable
     private readonly Func<string> _password;
     private readonly TimeSpan _callTimeout;
     private readonly ILogger _logger;
+    private readonly VmaMetrics? _metrics;
     private readonly SemaphoreSlim _login = new(1, 1);
     private ServiceContent? _content;
     private int _generation;
 
-    public VimClient(HttpMessageHandler handler, Uri sdk, string username, Func<string> password, TimeSpan callTimeout, ILogger logger)
+    public VimClient(HttpMessageHandler handler, Uri sdk, string username, Func<string> password, TimeSpan callTimeout, ILogger logger,
+        VmaMetrics? metrics = null)
     {
+        _metrics = metrics;
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _sdk = sdk;
         _username = username;
@@ -98,7 +102,13 @@ public sealed partial class VimClient : IAsyncDisposable
         }
     }
 
-    private async Task<XElement> SendAsync(string method, MoRef target, IReadOnlyList<XElement> arguments, CancellationToken cancellationToken)
+    /// <summary>One SOAP round trip, timed as <c>vma.vcenter.call.duration</c> by method (a fault counts as an error).</summary>
+    private Task<XElement> SendAsync(string method, MoRef target, IReadOnlyList<XElement> arguments, CancellationToken cancellationToken) =>
+        _metrics is null
+            ? SendCoreAsync(method, target, arguments, cancellationToken)
+            : _metrics.MeasureVCenterAsync(method, () => SendCoreAsync(method, target, arguments, cancellationToken));
+
+    private async Task<XElement> SendCoreAsync(string method, MoRef target, IReadOnlyList<XElement> arguments, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_callTimeout);

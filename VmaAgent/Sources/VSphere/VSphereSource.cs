@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Migration.Contracts.Vma;
 using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Jobs;
+using Migration.VmaAgent.Telemetry;
 using Migration.VmaAgent.VSphere;
 
 namespace Migration.VmaAgent.Sources.VSphere;
@@ -20,7 +21,7 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
     private readonly ConcurrentDictionary<string, VimVm> _discovered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string DatacenterPath, string DatastoreName)> _datastores = new(StringComparer.Ordinal);
 
-    public VSphereSource(IOptions<VmaOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public VSphereSource(IOptions<VmaOptions> options, TimeProvider time, ILoggerFactory loggers, VmaMetrics? metrics = null)
     {
         _options = options.Value.VSphere;
         _logger = loggers.CreateLogger<VSphereSource>();
@@ -40,7 +41,7 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
         }
 
         LogConfigured(url, _options.Username!, policy.Describe());
-        _client = new VimClient(handler, url, _options.Username!, ReadPassword, _options.CallTimeout, loggers.CreateLogger<VimClient>());
+        _client = new VimClient(handler, url, _options.Username!, ReadPassword, _options.CallTimeout, loggers.CreateLogger<VimClient>(), metrics);
         _api = new VimApi(_client, time, _options.TaskTimeout, _options.TaskPollInterval);
         _reader = new DatastoreFileReader(_client);
     }
