@@ -1,3 +1,4 @@
+using Migration.Contracts.Text;
 using Migration.Oma.Persistence;
 
 namespace Migration.OmaWorkers.Saga;
@@ -21,6 +22,8 @@ public sealed partial class JobLog(IReplicationStore store, TimeProvider time, I
         string? dedupeKey = null,
         CancellationToken cancellationToken = default)
     {
+        // Messages quote what a VMA or an integrator sent (errors, names): one line, no terminal escapes, in the log and the row.
+        message = SafeText.Escape(message, 2000);
         Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
         await store.AppendJobLogAsync(
             new JobLogEntry
