@@ -7,6 +7,7 @@ using Migration.OmaWorkers.Consumers;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
+using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
 using Polly;
 
@@ -22,6 +23,8 @@ public static class OmaWorkersSetup
         services.TryAddSingleton(TimeProvider.System);
         services.AddMigrationPersistence(configuration);
         services.AddReplicationStateRepository();
+        services.AddMetrics();
+        services.TryAddSingleton<OmaMetrics>();
         services.TryAddScoped<JobLog>();
         services.TryAddScoped<ReplicationSteps>();
         services.TryAddScoped<StartJobActivity>();

@@ -28,6 +28,7 @@ public static class VmaAgentExtensions
             provider.GetRequiredService<IOptions<VmaOptions>>().Value.Source switch
             {
                 VmaSourceKind.Simulated => new SimulatedSource(provider.GetRequiredService<SimulatedInventory>()),
+                VmaSourceKind.VSphere => ActivatorUtilities.CreateInstance<Sources.VSphere.VSphereSource>(provider),
                 var other => throw new InvalidOperationException($"Vma:Source={other} is not available in this build"),
             });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());

@@ -1,5 +1,6 @@
 using Migration.Contracts.Text;
 using Migration.Oma.Persistence;
+using Migration.OmaWorkers.Telemetry;
 
 namespace Migration.OmaWorkers.Saga;
 
@@ -7,7 +8,7 @@ namespace Migration.OmaWorkers.Saga;
 /// The seed's JobLog: every entry is both a structured log event and a <c>job_log</c> row, each carrying the job
 /// and correlation ids.
 /// </summary>
-public sealed partial class JobLog(IReplicationStore store, TimeProvider time, ILogger<JobLog> logger)
+public sealed partial class JobLog(IReplicationStore store, TimeProvider time, OmaMetrics metrics, ILogger<JobLog> logger)
 {
     public const string StartingPolling = "Starting progress polling for replication job";
     public const string StoppedPolling = "Stopped progress polling for job";
@@ -25,6 +26,7 @@ public sealed partial class JobLog(IReplicationStore store, TimeProvider time, I
         // Messages quote what a VMA or an integrator sent (errors, names): one line, no terminal escapes, in the log and the row.
         message = SafeText.Escape(message, 2000);
         Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
+        metrics.JobEvent(eventKind);
         await store.AppendJobLogAsync(
             new JobLogEntry
             {

@@ -129,6 +129,17 @@ public sealed partial class ReplicationSteps(
             }
         }
 
+        if (!stale && (previousOperation != operation || StatusMapping.IsTerminal(progress.Status)))
+        {
+            // The VMA's notes (CBT enabled, fallbacks to a full sync, orphaned snapshots removed) come at stage changes
+            // and are all in the final document; the dedupe key writes each one once.
+            foreach (var note in progress.Notes ?? [])
+            {
+                await jobLog.WriteAsync(job, $"vma-{note.Kind}", note.Message, note.Level == "Warning" ? LogLevel.Warning : LogLevel.Information,
+                    dedupeKey: $"vma-note-{note.Sequence.ToString(CultureInfo.InvariantCulture)}", cancellationToken: context.CancellationToken);
+            }
+        }
+
         foreach (var milestone in Milestones.Where(m => previousPercent < m && percent >= m))
         {
             await jobLog.WriteAsync(job, "milestone", $"Progress reached {milestone.ToString(CultureInfo.InvariantCulture)}%",
