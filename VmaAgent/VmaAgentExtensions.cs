@@ -33,6 +33,7 @@ public static class VmaAgentExtensions
             });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());
         services.AddSingleton<TargetResolver>();
+        services.AddSingleton<TargetPolicy>();
 
         services.AddSingleton<VmaMetrics>();
         services.AddSingleton<JobRunner>();
