@@ -50,7 +50,7 @@ servers_ensure_packages() {
 }
 
 servers_install() {
-  servers_ensure_packages postgresql rabbitmq-server
+  servers_ensure_packages postgresql rabbitmq-server nbdkit libnbd-bin qemu-utils
 }
 
 # ---------------------------------------------------------------- PostgreSQL
