@@ -62,11 +62,39 @@ public sealed class NbdServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>(Re)starts the same server on the same socket or port: a restart after <see cref="KillAsync"/>.</summary>
+    /// <summary>
+    /// (Re)starts the same server on the same socket or port: a restart after <see cref="KillAsync"/>. A server that
+    /// dies within its first half second is started again (twice at most): on the shared development machine, stale
+    /// pids in other suites' stop scripts have been seen to SIGTERM a freshly started server.
+    /// </summary>
     public async Task StartAsync()
     {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await StartOnceAsync();
+            }
+            catch (InvalidOperationException) when (attempt < 2)
+            {
+                continue;
+            }
+
+            await Task.Delay(500);
+            if (_process is { HasExited: false } || attempt == 2)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task StartOnceAsync()
+    {
         File.Delete(SocketPath);
-        var info = new ProcessStartInfo(_program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        // In a session of its own (setsid execs in place, so the pid stays the server's): signals meant for the
+        // test host's process group never reach it.
+        var info = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        info.ArgumentList.Add(_program);
         if (_program == "nbdkit")
         {
             info.ArgumentList.Add("--foreground");
@@ -84,6 +112,7 @@ public sealed class NbdServer : IAsyncDisposable
         {
             info.ArgumentList.Add("--socket=" + SocketPath);
             info.ArgumentList.Add("--shared=8");
+            info.ArgumentList.Add("--persistent");
         }
 
         foreach (var argument in _arguments)
@@ -91,9 +120,15 @@ public sealed class NbdServer : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        if (Environment.GetEnvironmentVariable("NBD_TESTS_VERBOSE") == "1" && _program == "nbdkit")
+        {
+            info.ArgumentList.Insert(1, "-v");
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{_program} did not start");
         _process = process;
         var stderr = process.StandardError.ReadToEndAsync();
+        _ = stderr.ContinueWith(t => File.WriteAllText(Path.Combine(Directory, $"stderr-{process.Id}.log"), t.IsCompletedSuccessfully ? t.Result : "?"), TaskScheduler.Default);
         var deadline = Stopwatch.StartNew();
         while (!await AcceptsAsync())
         {
@@ -130,7 +165,10 @@ public sealed class NbdServer : IAsyncDisposable
         _process?.Dispose();
         try
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            if (Environment.GetEnvironmentVariable("NBD_TESTS_VERBOSE") != "1")
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
         }
         catch (IOException)
         {

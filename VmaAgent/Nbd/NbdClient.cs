@@ -34,7 +34,7 @@ public sealed class NbdClient : IAsyncDisposable
 
     public static async Task<NbdClient> ConnectAsync(NbdAddress address, NbdClientOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        var first = await NbdConnection.ConnectAsync(address, options, cancellationToken);
+        var first = await ConnectWithRetriesAsync(address, options, time, cancellationToken);
         var count = first.Info.CanMultiConn ? Math.Max(1, options.Connections) : 1;
         var connections = new NbdConnection?[count];
         connections[0] = first;
@@ -43,7 +43,7 @@ public sealed class NbdClient : IAsyncDisposable
             // One after another: nbdkit refuses unix-socket connections that arrive together faster than it accepts them.
             for (var i = 1; i < count; i++)
             {
-                connections[i] = await NbdConnection.ConnectAsync(address, options, cancellationToken);
+                connections[i] = await ConnectWithRetriesAsync(address, options, time, cancellationToken);
             }
         }
         catch
@@ -60,6 +60,24 @@ public sealed class NbdClient : IAsyncDisposable
         }
 
         return new NbdClient(address, options, time, connections);
+    }
+
+    /// <summary>A server that is restarting (refused, reset) gets <see cref="NbdClientOptions.ReconnectAttempts"/> more tries.</summary>
+    private static async Task<NbdConnection> ConnectWithRetriesAsync(NbdAddress address, NbdClientOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var delay = options.ReconnectDelay;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await NbdConnection.ConnectAsync(address, options, cancellationToken);
+            }
+            catch (NbdConnectionLostException) when (attempt < options.ReconnectAttempts)
+            {
+                await Task.Delay(delay, time, cancellationToken);
+                delay *= 2;
+            }
+        }
     }
 
     public Task ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>

@@ -43,6 +43,7 @@ public static class TransferEngine
         var progress = new CompletionTracker(requests, target, checkpoint, time, settings.CheckpointInterval);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var next = -1;
+        Exception? firstFailure = null;
         var skipZeroes = fullSync && target.StartsZeroed;
 
         async Task WorkerAsync()
@@ -70,8 +71,10 @@ public static class TransferEngine
                     await progress.CompletedAsync(index, failed.Token);
                 }
             }
-            catch
+            catch (Exception ex)
             {
+                // The first failure in time is the cause; the others are its echoes (cancelled, connection closed).
+                Interlocked.CompareExchange(ref firstFailure, ex, null);
                 await failed.CancelAsync();
                 throw;
             }
@@ -86,10 +89,9 @@ public static class TransferEngine
         {
             await Task.WhenAll(workers);
         }
-        catch when (workers.FirstOrDefault(w => w.IsFaulted && w.Exception!.InnerException is not OperationCanceledException) is { } first)
+        catch when (firstFailure is not null and not OperationCanceledException)
         {
-            // The first real failure, not the cancellations it caused in the other workers.
-            throw first.Exception!.InnerException!;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
         }
 
         await target.FlushAsync(cancellationToken);
