@@ -1,4 +1,4 @@
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 
 namespace Migration.Cli;
 

@@ -2,10 +2,12 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Migration.Oma;
 using Migration.OmaWorkers.Consumers;
-using Migration.OmaWorkers.Persistence;
-using Migration.OmaWorkers.Persistence.SagaRepository;
+using Migration.Oma.Persistence;
+using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
+using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
 using Polly;
 
@@ -20,6 +22,9 @@ public static class OmaWorkersSetup
         services.AddOptions<VmaClientOptions>().Bind(configuration.GetSection(VmaClientOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.AddMigrationPersistence(configuration);
+        services.AddReplicationStateRepository();
+        services.AddMetrics();
+        services.TryAddSingleton<OmaMetrics>();
         services.TryAddScoped<JobLog>();
         services.TryAddScoped<ReplicationSteps>();
         services.TryAddScoped<StartJobActivity>();
@@ -29,17 +34,23 @@ public static class OmaWorkersSetup
         services.TryAddScoped<CancelJobActivity>();
         services.TryAddScoped<RejectStartActivity>();
 
+        services.TryAddSingleton(sp => new VmaClientTls(
+            sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<VmaClientTls>()));
         services.AddHttpClient<VmaClient>()
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var client = sp.GetRequiredService<IOptions<VmaClientOptions>>().Value;
-                return new SocketsHttpHandler
+                var handler = new SocketsHttpHandler
                 {
                     PooledConnectionLifetime = client.PooledConnectionLifetime,
                     Proxy = client.ProxyUrl is null ? null : new System.Net.WebProxy(client.ProxyUrl),
                     UseProxy = client.ProxyUrl is not null,
                     MaxConnectionsPerServer = 256,
                 };
+                sp.GetRequiredService<VmaClientTls>().Apply(handler.SslOptions);
+                return handler;
             })
             .AddResilienceHandler("vma", (pipeline, context) =>
             {

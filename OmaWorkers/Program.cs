@@ -1,5 +1,5 @@
-using Migration.OmaWorkers.Bus;
-using Migration.OmaWorkers.Hosting;
+using Migration.Oma.Bus;
+using Migration.Oma.Hosting;
 
 namespace Migration.OmaWorkers;
 

@@ -1,7 +1,7 @@
 using global::Quartz;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Migration.OmaWorkers;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma;
+using Migration.Oma.Persistence;
 using Migration.Scheduler.Polling;
 using Migration.Scheduler.Quartz;
 

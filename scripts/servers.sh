@@ -13,6 +13,8 @@ RABBIT_PORT="${MIGRATION_RABBIT_PORT:-55672}"
 RABBIT_MANAGEMENT_PORT="${MIGRATION_RABBIT_MANAGEMENT_PORT:-55673}"
 RABBIT_DIST_PORT="${MIGRATION_RABBIT_DIST_PORT:-55674}"
 RABBIT_EPMD_PORT="${MIGRATION_RABBIT_EPMD_PORT:-55675}"
+# rabbitmq_prometheus (queue depths, the _error queues) for the Prometheus tests.
+RABBIT_PROMETHEUS_PORT="${MIGRATION_RABBIT_PROMETHEUS_PORT:-$((RABBIT_MANAGEMENT_PORT + 4))}"
 RABBIT_NODE="migration-test@localhost"
 RABBIT_USER="migration"
 
@@ -49,8 +51,14 @@ servers_ensure_packages() {
   return $rc
 }
 
+# prometheus brings promtool and the server the alert-rule and dashboard tests run; kubectl (Debian's
+# kubernetes-client, unless a kubectl is already installed) renders the Kubernetes overlays; golang-go and
+# golang-github-vmware-govmomi-dev build the vCenter simulator fixture (scripts/vcsim.sh); nbdkit, libnbd-bin
+# (nbdcopy, nbdinfo) and qemu-utils (qemu-nbd) are the NBD servers and tools of Tests/Nbd.Tests and the nbd benchmark.
 servers_install() {
-  servers_ensure_packages postgresql rabbitmq-server nbdkit libnbd-bin qemu-utils
+  local packages=(postgresql rabbitmq-server prometheus golang-go golang-github-vmware-govmomi-dev nbdkit libnbd-bin qemu-utils)
+  command -v kubectl >/dev/null || packages+=(kubernetes-client)
+  servers_ensure_packages "${packages[@]}"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -162,12 +170,15 @@ servers_start_rabbitmq() {
   password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   printf '%s' "$password" >"$dir/password"
   : >"$dir/rabbitmq-env.conf"
-  echo '[rabbitmq_management].' >"$dir/enabled_plugins"
+  echo '[rabbitmq_management,rabbitmq_prometheus].' >"$dir/enabled_plugins"
   echo '[].' >"$dir/advanced.config"
   cat >"$dir/rabbitmq.conf" <<CONF
 listeners.tcp.default = 127.0.0.1:$RABBIT_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBIT_MANAGEMENT_PORT
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RABBIT_PROMETHEUS_PORT
+prometheus.return_per_object_metrics = true
 default_user = $RABBIT_USER
 default_pass = $password
 default_user_tags.administrator = true
@@ -218,11 +229,12 @@ servers_env() {
   export MIGRATION_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
   export MIGRATION_TEST_RABBITMQ="amqp://$RABBIT_USER:$password@127.0.0.1:$RABBIT_PORT"
   export MIGRATION_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:$RABBIT_MANAGEMENT_PORT"
+  export MIGRATION_TEST_RABBITMQ_PROMETHEUS="http://127.0.0.1:$RABBIT_PROMETHEUS_PORT"
   export MIGRATION_TEST_RABBITMQ_USER="$RABBIT_USER"
   export MIGRATION_TEST_RABBITMQ_PASSWORD="$password"
   # What a test needs to stop and start these very servers: source the script with the same run directory and ports.
   export MIGRATION_TEST_SERVERS_SCRIPT="$SERVERS_REPO/scripts/servers.sh"
   export SERVERS_DIR MIGRATION_PG_PORT="$PG_PORT" MIGRATION_RABBIT_PORT="$RABBIT_PORT"
   export MIGRATION_RABBIT_MANAGEMENT_PORT="$RABBIT_MANAGEMENT_PORT" MIGRATION_RABBIT_DIST_PORT="$RABBIT_DIST_PORT"
-  export MIGRATION_RABBIT_EPMD_PORT="$RABBIT_EPMD_PORT"
+  export MIGRATION_RABBIT_EPMD_PORT="$RABBIT_EPMD_PORT" MIGRATION_RABBIT_PROMETHEUS_PORT="$RABBIT_PROMETHEUS_PORT"
 }

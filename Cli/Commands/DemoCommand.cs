@@ -2,7 +2,7 @@ using System.Globalization;
 using Migration.Cli.Display;
 using Migration.Cli.Embedded;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Spectre.Console;
 
 namespace Migration.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Migration.Cli.Display;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Spectre.Console;
 
 namespace Migration.Cli.Commands;

@@ -2,7 +2,7 @@ using MassTransit;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
-using Migration.OmaWorkers.Bus;
+using Migration.Oma.Bus;
 using Spectre.Console;
 
 namespace Migration.Cli.Commands;

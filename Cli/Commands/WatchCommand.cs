@@ -1,6 +1,6 @@
 using Migration.Cli.Display;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Spectre.Console;
 
 namespace Migration.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

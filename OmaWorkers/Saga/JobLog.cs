@@ -1,4 +1,5 @@
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
+using Migration.OmaWorkers.Telemetry;
 
 namespace Migration.OmaWorkers.Saga;
 
@@ -6,7 +7,7 @@ namespace Migration.OmaWorkers.Saga;
 /// The seed's JobLog: every entry is both a structured log event and a <c>job_log</c> row, each carrying the job
 /// and correlation ids.
 /// </summary>
-public sealed partial class JobLog(IReplicationStore store, TimeProvider time, ILogger<JobLog> logger)
+public sealed partial class JobLog(IReplicationStore store, TimeProvider time, OmaMetrics metrics, ILogger<JobLog> logger)
 {
     public const string StartingPolling = "Starting progress polling for replication job";
     public const string StoppedPolling = "Stopped progress polling for job";
@@ -22,6 +23,7 @@ public sealed partial class JobLog(IReplicationStore store, TimeProvider time, I
         CancellationToken cancellationToken = default)
     {
         Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
+        metrics.JobEvent(eventKind);
         await store.AppendJobLogAsync(
             new JobLogEntry
             {

@@ -1,3 +1,4 @@
+using Migration.Oma;
 using Migration.Contracts.Status;
 
 namespace Migration.OmaWorkers.Saga;

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Migration.Oma;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 

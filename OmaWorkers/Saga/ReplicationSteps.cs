@@ -2,11 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Options;
+using Migration.Oma;
 using Migration.Contracts;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 
 namespace Migration.OmaWorkers.Saga;
 
@@ -124,6 +125,17 @@ public sealed partial class ReplicationSteps(
                     Status = status,
                     ChangedAt = now,
                 }, context.CancellationToken);
+            }
+        }
+
+        if (!stale && (previousOperation != operation || StatusMapping.IsTerminal(progress.Status)))
+        {
+            // The VMA's notes (CBT enabled, fallbacks to a full sync, orphaned snapshots removed) come at stage changes
+            // and are all in the final document; the dedupe key writes each one once.
+            foreach (var note in progress.Notes ?? [])
+            {
+                await jobLog.WriteAsync(job, $"vma-{note.Kind}", note.Message, note.Level == "Warning" ? LogLevel.Warning : LogLevel.Information,
+                    dedupeKey: $"vma-note-{note.Sequence.ToString(CultureInfo.InvariantCulture)}", cancellationToken: context.CancellationToken);
             }
         }
 

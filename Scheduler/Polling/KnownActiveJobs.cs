@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 
 namespace Migration.Scheduler.Polling;
 

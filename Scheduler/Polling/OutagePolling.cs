@@ -1,7 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Migration.OmaWorkers;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma;
+using Migration.Oma.Persistence;
 
 namespace Migration.Scheduler.Polling;
 

@@ -2,8 +2,8 @@ using global::Quartz;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Migration.Contracts;
-using Migration.OmaWorkers;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma;
+using Migration.Oma.Persistence;
 
 namespace Migration.Scheduler.Polling;
 

@@ -1,8 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Migration.Contracts;
-using Migration.OmaWorkers.Persistence;
-using Migration.OmaWorkers;
+using Migration.Oma.Persistence;
+using Migration.Oma;
 
 namespace Migration.Scheduler.Polling;
 

@@ -1,7 +1,7 @@
 using global::Quartz;
 using Microsoft.Data.SqlClient;
 using Microsoft.Data.Sqlite;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Npgsql;
 
 namespace Migration.Scheduler.Quartz;

@@ -33,7 +33,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, await Cli.Program.Main(["history", "--db", Db, "--limit", "5"]));
 
         await using var services = Cli.CliSettings.ReadServices(Db);
-        var jobs = await services.GetRequiredService<OmaWorkers.Persistence.IJobQueries>().GetJobsAsync(10, default);
+        var jobs = await services.GetRequiredService<Oma.Persistence.IJobQueries>().GetJobsAsync(10, default);
         Assert.Equal(4, jobs.Count);
         Assert.All(jobs, j => Assert.Equal(StatusMapping.Completed, j.Status));
         Assert.Equal(0, await Cli.Program.Main(["watch", jobs[0].Id, "--db", Db]));

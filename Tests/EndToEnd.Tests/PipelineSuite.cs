@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Migration.Cli.Commands;
 using Migration.Cli.Embedded;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Migration.OmaWorkers.Saga;
 
 namespace Migration.Tests.EndToEnd;

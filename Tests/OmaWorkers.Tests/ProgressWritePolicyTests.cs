@@ -1,4 +1,4 @@
-using Migration.OmaWorkers;
+using Migration.Oma;
 using Migration.OmaWorkers.Saga;
 
 namespace Migration.Tests.OmaWorkers;

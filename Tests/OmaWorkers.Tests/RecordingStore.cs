@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 
 namespace Migration.Tests.OmaWorkers;
 

@@ -8,7 +8,7 @@ using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
 using Migration.OmaWorkers;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 using Migration.OmaWorkers.Saga;
 
 namespace Migration.Tests.OmaWorkers;

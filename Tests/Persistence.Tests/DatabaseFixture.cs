@@ -1,7 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
+using Migration.OmaWorkers.SagaRepository;
 using Npgsql;
 
 namespace Migration.Tests.Persistence;
@@ -83,6 +84,7 @@ public sealed class DatabaseFixture : IAsyncLifetime
         services.AddLogging();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddMigrationPersistence(configuration);
+        services.AddReplicationStateRepository();
         configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
     }

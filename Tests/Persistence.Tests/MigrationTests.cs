@@ -3,7 +3,7 @@ using Dapper;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Persistence;
 
 namespace Migration.Tests.Persistence;
 

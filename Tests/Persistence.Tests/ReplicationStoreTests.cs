@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Migration.Contracts;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence;
-using Migration.OmaWorkers.Persistence.SagaRepository;
+using Migration.Oma.Persistence;
+using Migration.OmaWorkers.SagaRepository;
 
 namespace Migration.Tests.Persistence;
 

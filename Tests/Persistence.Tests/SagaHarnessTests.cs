@@ -2,8 +2,8 @@ using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Migration.Contracts;
-using Migration.OmaWorkers.Persistence;
-using Migration.OmaWorkers.Persistence.SagaRepository;
+using Migration.Oma.Persistence;
+using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
 
 namespace Migration.Tests.Persistence;

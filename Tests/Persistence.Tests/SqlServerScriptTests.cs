@@ -1,7 +1,7 @@
 using Microsoft.SqlServer.TransactSql.ScriptDom;
-using Migration.OmaWorkers.Persistence;
-using Migration.OmaWorkers.Persistence.Dialects;
-using Migration.OmaWorkers.Persistence.SagaRepository;
+using Migration.Oma.Persistence;
+using Migration.Oma.Persistence.Dialects;
+using Migration.OmaWorkers.SagaRepository;
 
 namespace Migration.Tests.Persistence;
 
@@ -10,7 +10,13 @@ public sealed class SqlServerScriptTests
 {
     public static TheoryData<string> Scripts => new(DatabaseMigrator.ScriptNames(DatabaseProvider.SqlServer));
 
-    public static TheoryData<string> Statements => new(new SqlServerDialect().AllStatements().Keys);
+    public static TheoryData<string> Statements => new(AllSqlServerStatements().Keys);
+
+    private static Dictionary<string, string> AllSqlServerStatements()
+    {
+        var dialect = new SqlServerDialect();
+        return dialect.AllStatements().Concat(new ReplicationStateStatements(dialect).All()).ToDictionary();
+    }
 
     [Theory]
     [MemberData(nameof(Scripts))]
@@ -25,7 +31,7 @@ public sealed class SqlServerScriptTests
     [MemberData(nameof(Statements))]
     public void Dialect_statement_parses(string name)
     {
-        var errors = Parse(new SqlServerDialect().AllStatements()[name], out _);
+        var errors = Parse(AllSqlServerStatements()[name], out _);
 
         Assert.Empty(errors);
     }
@@ -44,7 +50,7 @@ public sealed class SqlServerScriptTests
     [Fact]
     public void The_parser_rejects_postgres_syntax()
     {
-        Assert.NotEmpty(Parse(new PostgresDialect().SagaInsert, out _));
+        Assert.NotEmpty(Parse(new ReplicationStateStatements(new PostgresDialect()).Insert, out _));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using Migration.Contracts;
 using Migration.Contracts.Status;
-using Migration.OmaWorkers.Persistence.SagaRepository;
+using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
 
 namespace Migration.Tests.Persistence;

@@ -160,7 +160,7 @@ public sealed class SimulatedInventoryTests
 public sealed class StartupValidationTests
 {
     [Theory]
-    [InlineData("Vma:Source", "VSphere", "Vma:Source=VSphere")]
+    [InlineData("Vma:Source", "VSphere", "Vma:VSphere:Url")]
     [InlineData("Vma:Simulated:DiskSize", "1000", "Vma:Simulated:DiskSize")]
     [InlineData("Vma:Jobs:MaxConcurrentJobs", "0", "Vma:Jobs:MaxConcurrentJobs")]
     public void Settings_this_build_cannot_honour_stop_the_start_naming_the_key(string key, string value, string named)

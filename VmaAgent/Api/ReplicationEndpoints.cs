@@ -34,7 +34,22 @@ public static class ReplicationEndpoints
             return Existing(known, fingerprint);
         }
 
-        var vm = await source.FindVmAsync(request.Vm!, cancellationToken);
+        SourceVm? vm;
+        try
+        {
+            vm = await source.FindVmAsync(request.Vm!, cancellationToken);
+        }
+        catch (AmbiguousVmException ex)
+        {
+            return TypedResults.Problem(title: "Ambiguous VM", detail: $"vm: {ex.Message}", statusCode: StatusCodes.Status400BadRequest,
+                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["vm"] = [ex.Message] } });
+        }
+        catch (SourceUnavailableException ex)
+        {
+            // 422, not 503: the OMA fails the job at once with this message instead of waiting out its contact timeout.
+            return TypedResults.Problem(title: $"The {source.Kind} source cannot answer", detail: ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+
         if (vm is null)
         {
             return TypedResults.Problem(

@@ -5,7 +5,7 @@ public sealed class VmaOptions
 {
     public const string SectionName = "Vma";
 
-    /// <summary>Where disks are read from. Default <see cref="VmaSourceKind.Simulated"/>; <c>VSphere</c> is rejected at start-up until its client lands.</summary>
+    /// <summary>Where disks are read from. Default <see cref="VmaSourceKind.Simulated"/>; <c>VSphere</c> reads real VMs through vCenter (<see cref="VSphere"/>).</summary>
     public VmaSourceKind Source { get; set; } = VmaSourceKind.Simulated;
 
     /// <summary>Where disk images go when a job names no target (section <c>Vma:Target</c>).</summary>
@@ -14,11 +14,17 @@ public sealed class VmaOptions
     /// <summary>The built-in synthetic inventory (section <c>Vma:Simulated</c>).</summary>
     public SimulatedSourceOptions Simulated { get; set; } = new();
 
+    /// <summary>vCenter connection when <see cref="Source"/> is VSphere (section <c>Vma:VSphere</c>).</summary>
+    public VSphereOptions VSphere { get; set; } = new();
+
     /// <summary>Job scheduling, pacing and progress reporting (section <c>Vma:Jobs</c>).</summary>
     public JobOptions Jobs { get; set; } = new();
 
     /// <summary>The NBD client used for NBD targets and sources (section <c>Vma:Nbd</c>).</summary>
     public Nbd.NbdClientOptions Nbd { get; set; } = new();
+
+    /// <summary>Who may call the agent when it serves HTTPS (section <c>Vma:Tls</c>).</summary>
+    public Tls.VmaTlsOptions Tls { get; set; } = new();
 }
 
 public enum VmaSourceKind

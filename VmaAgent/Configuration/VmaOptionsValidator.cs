@@ -10,7 +10,7 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
         var failures = new List<string>();
         if (options.Source == VmaSourceKind.VSphere)
         {
-            failures.Add("Vma:Source=VSphere is not available in this build yet (the vim25 client is a later issue); use Vma:Source=Simulated");
+            failures.AddRange(VSphereOptionsRules.Check(options.VSphere));
         }
 
         if (!Enum.IsDefined(options.Source))

@@ -85,7 +85,11 @@ public sealed partial class JobRunner(
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.EnableCBT, VmaJobStatus.Preparing, ct);
-            await source.EnableChangeTrackingAsync(vm, ct);
+            if (await source.EnableChangeTrackingAsync(vm, ct) is { } enabled)
+            {
+                job.AddNote("cbt-enabled", enabled);
+            }
+
             job.Touch();
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.QueryCBT, VmaJobStatus.Preparing, ct);
@@ -96,13 +100,19 @@ public sealed partial class JobRunner(
                 if (full && reason is not null && previous is not null)
                 {
                     LogFallbackToFull(disk.Disk.Id, previous, reason);
+                    job.AddNote("full-sync-fallback", $"Disk {disk.Disk.Id}: full sync instead of an incremental from {previous}: {reason}", "Warning");
                 }
 
-                job.PlanDisk(disk.Index, full, previous);
+                job.PlanDisk(disk.Index, full, previous, full && previous is not null ? reason : null);
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Snapshot, VmaJobStatus.Snapshotting, ct, VmaDiskStatus.Snapshotting);
             snapshot = await source.CreateSnapshotAsync(vm, $"migration-{job.JobId}", ct);
+            foreach (var note in snapshot.Notes)
+            {
+                job.AddNote("snapshot", note, "Warning");
+            }
+
             var plans = new IReadOnlyList<DiskArea>[job.Disks.Count];
             foreach (var disk in job.Disks)
             {
@@ -113,7 +123,8 @@ public sealed partial class JobRunner(
                 if (areas.InvalidReason is { } invalid)
                 {
                     LogFallbackToFull(disk.Disk.Id, disk.PreviousChangeId!, invalid);
-                    job.PlanDisk(disk.Index, fullSync: true, previousChangeId: null);
+                    job.AddNote("full-sync-fallback", $"Disk {disk.Disk.Id}: full sync instead of an incremental from {disk.PreviousChangeId}: {invalid}", "Warning");
+                    job.PlanDisk(disk.Index, fullSync: true, previousChangeId: null, fullSyncReason: invalid);
                     areas = await snapshot.QueryChangedAreasAsync(disk.Disk.Id, "*", ct);
                 }
 
@@ -121,6 +132,8 @@ public sealed partial class JobRunner(
                 job.SetPlannedAreas(disk.Index, changeId, areas.Areas);
                 LogPlanned(disk.Disk.Id, disk.FullSync ? "full" : "incremental", areas.Areas.Count, disk.PlannedBytes, changeId);
             }
+
+            metrics.BytesPlanned(job.Disks.Sum(d => d.PlannedBytes));
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.PrepareVolumes, VmaJobStatus.Snapshotting, ct);
             foreach (var disk in job.Disks)
@@ -169,6 +182,7 @@ public sealed partial class JobRunner(
         finally
         {
             await CleanUpAsync(job, snapshot, targetDisks);
+            metrics.JobEnded(job.JobId, job.Snapshot.Document.Status == VmaJobStatus.Succeeded);
             if (holdsSlot)
             {
                 metrics.JobActive(-1);
@@ -247,6 +261,7 @@ public sealed partial class JobRunner(
         VmaJobStatus status, CancellationToken ct, VmaDiskStatus? diskStatus = null)
     {
         job.EnterStage(stage, status, diskStatus);
+        metrics.StageEntered(job.JobId, stage);
         scopeState["Stage"] = stage;
         LogStage(stage, status);
 

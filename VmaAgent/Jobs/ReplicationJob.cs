@@ -19,6 +19,7 @@ public sealed class ReplicationJob
     private readonly List<DiskJobState> _disks;
     private readonly CancellationTokenSource _cancellation;
     private IReadOnlyList<NbdExport> _exports = [];
+    private readonly List<JobNote> _notes = [];
     private ReplicationStage _stage = ReplicationStage.Discover;
     private VmaJobStatus _status = VmaJobStatus.Queued;
     private string? _error;
@@ -97,11 +98,16 @@ public sealed class ReplicationJob
 
     internal IReadOnlyList<DiskJobState> Disks => _disks;
 
-    internal void PlanDisk(int index, bool fullSync, string? previousChangeId) => Update(() =>
+    internal void PlanDisk(int index, bool fullSync, string? previousChangeId, string? fullSyncReason = null) => Update(() =>
     {
         _disks[index].FullSync = fullSync;
         _disks[index].PreviousChangeId = fullSync ? null : previousChangeId;
+        _disks[index].FullSyncReason = fullSync ? fullSyncReason : null;
     });
+
+    /// <summary>Records something the OMA's JobLog should show (CBT enabled, a fallback to a full sync, an orphaned snapshot removed).</summary>
+    internal void AddNote(string kind, string message, string level = "Information") => Update(() =>
+        _notes.Add(new JobNote { Sequence = _notes.Count + 1, At = _time.GetUtcNow(), Kind = kind, Level = level, Message = message }));
 
     internal void SetTarget(int index, Uri uri) => Update(() => _disks[index].TargetUri = uri);
 
@@ -217,6 +223,7 @@ public sealed class ReplicationJob
             Nbd = new NbdInfo { Exports = _exports },
             Disks = disks,
             VmName = Vm.Name,
+            Notes = [.. _notes],
             Error = _error,
             CompletedAt = _completedAt,
         });

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
-using Migration.OmaWorkers.Bus;
+using Migration.Oma.Bus;
 using Npgsql;
 
 namespace Migration.Benchmarks.Pipeline;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Migration.Contracts;
-using Migration.OmaWorkers;
+using Migration.Oma;
 using Migration.Scheduler.Polling;
 using Migration.Tests.Scheduler.Support;
 
@@ -26,7 +26,7 @@ public sealed class PollSweepJobTests : IAsyncLifetime
     public PollSweepJobTests()
     {
         _provider = new ServiceCollection()
-            .AddSingleton<Migration.OmaWorkers.Persistence.IJobQueries>(_queries)
+            .AddSingleton<Migration.Oma.Persistence.IJobQueries>(_queries)
             .AddMassTransitTestHarness()
             .BuildServiceProvider(true);
         _recent = new RecentPolls(Options.Create(_tracking));

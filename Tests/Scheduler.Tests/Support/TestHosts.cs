@@ -3,8 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Migration.OmaWorkers.Bus;
-using Migration.OmaWorkers.Persistence;
+using Migration.Oma.Bus;
+using Migration.Oma.Persistence;
 using Migration.Scheduler;
 using Migration.Scheduler.Messages;
 

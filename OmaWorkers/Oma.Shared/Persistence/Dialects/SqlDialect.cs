@@ -1,0 +1,217 @@
+using System.Data;
+using Migration.Contracts.Status;
+
+namespace Migration.Oma.Persistence.Dialects;
+
+/// <summary>
+/// Every SQL statement the persistence layer runs, written once here and overridden per provider only where the
+/// dialects really differ: row limits, "insert unless it exists", the disk upsert and the migration lock.
+/// </summary>
+public abstract class SqlDialect
+{
+    private static readonly string ActiveStatusList = string.Join(", ", StatusMapping.ActiveJobStatuses.Select(s => $"'{s}'"));
+
+    private static readonly string TerminalDiskStatusList = $"'{StatusMapping.Completed}', '{StatusMapping.Failed}'";
+
+    private const string JobViewColumns =
+        "id AS Id, status AS Status, current_operation AS CurrentOperation, progress_percent AS ProgressPercent, " +
+        "bytes_transferred AS BytesTransferred, total_bytes AS TotalBytes, transfer_speed_bps AS TransferSpeedBps, " +
+        "error_message AS ErrorMessage, vm_name AS VmName, vma_url AS VmaUrl, sync_type AS SyncType, " +
+        "created_at AS CreatedAt, updated_at AS UpdatedAt, started_at AS StartedAt, completed_at AS CompletedAt, " +
+        "last_contact_at AS LastContactAt, next_poll_at AS NextPollAt, " +
+        "consecutive_poll_failures AS ConsecutivePollFailures, version AS Version";
+
+    private const string DiskColumns = "job_id, disk_id, label, sync_status, sync_progress_percent, bytes_synced, planned_bytes, disk_change_id, updated_at";
+
+    private const string DiskValues = "@JobId, @DiskId, @Label, @SyncStatus, @SyncProgressPercent, @BytesSynced, @PlannedBytes, @DiskChangeId, @UpdatedAt";
+
+    private const string CbtColumns =
+        "job_id, disk_id, change_id, previous_change_id, sync_type, blocks_changed, bytes_transferred, sync_duration_seconds, sync_success, created_at";
+
+    private const string CbtValues =
+        "@JobId, @DiskId, @ChangeId, @PreviousChangeId, @SyncType, @BlocksChanged, @BytesTransferred, @SyncDurationSeconds, @SyncSuccess, @CreatedAt";
+
+    private const string CbtViewColumns =
+        "id AS Id, job_id AS JobId, disk_id AS DiskId, change_id AS ChangeId, previous_change_id AS PreviousChangeId, " +
+        "sync_type AS SyncType, blocks_changed AS BlocksChanged, bytes_transferred AS BytesTransferred, " +
+        "sync_duration_seconds AS SyncDurationSeconds, sync_success AS SyncSuccess, created_at AS CreatedAt";
+
+    public static SqlDialect For(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.Sqlite => new SqliteDialect(),
+        DatabaseProvider.Postgres => new PostgresDialect(),
+        DatabaseProvider.SqlServer => new SqlServerDialect(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Database:Provider must be Sqlite, Postgres or SqlServer"),
+    };
+
+    public abstract DatabaseProvider Provider { get; }
+
+    /// <summary>The folder under <c>Persistence/Scripts</c> that holds this provider's migration scripts.</summary>
+    public abstract string ScriptFolder { get; }
+
+    /// <summary>Converts a value into what the provider stores (timestamps in UTC; SQLite: ISO-8601 text, uuid text).</summary>
+    public virtual object? ToParameter(object? value) => value switch
+    {
+        DateTimeOffset time => time.ToUniversalTime(),
+        _ => value,
+    };
+
+    /// <summary>The parameter type of a NULL value of <paramref name="clrType"/>, so no provider has to guess.</summary>
+    public virtual DbType? NullParameterType(Type clrType)
+    {
+        var type = Nullable.GetUnderlyingType(clrType) ?? clrType;
+        return type == typeof(DateTimeOffset) ? DbType.DateTimeOffset
+            : type == typeof(Guid) ? DbType.Guid
+            : type == typeof(string) ? DbType.String
+            : null;
+    }
+
+    public object? Time(DateTimeOffset value) => ToParameter(value);
+
+    public object? Time(DateTimeOffset? value) => value is null ? null : ToParameter(value.Value);
+
+    public object? Uuid(Guid value) => ToParameter(value);
+
+    // ---- the rows beside the job row ----
+
+    /// <summary>What an existing disk row becomes: progress never backwards, terminal never reopened, change id only set.</summary>
+    protected static string DiskMergeAssignments { get; } =
+        "label = COALESCE(@Label, vm_disks.label), " +
+        $"sync_status = CASE WHEN vm_disks.sync_status IN ({TerminalDiskStatusList}) THEN vm_disks.sync_status ELSE @SyncStatus END, " +
+        "sync_progress_percent = CASE WHEN @SyncProgressPercent > vm_disks.sync_progress_percent THEN @SyncProgressPercent ELSE vm_disks.sync_progress_percent END, " +
+        "bytes_synced = CASE WHEN @BytesSynced > vm_disks.bytes_synced THEN @BytesSynced ELSE vm_disks.bytes_synced END, " +
+        "planned_bytes = CASE WHEN @PlannedBytes > 0 THEN @PlannedBytes ELSE vm_disks.planned_bytes END, " +
+        "disk_change_id = COALESCE(vm_disks.disk_change_id, @DiskChangeId), " +
+        "updated_at = CASE WHEN @UpdatedAt > vm_disks.updated_at THEN @UpdatedAt ELSE vm_disks.updated_at END";
+
+    public string UpsertDisk { get => field ??= BuildUpsertDisk(DiskColumns, DiskValues, DiskMergeAssignments); }
+
+    public string InsertCbtHistory
+    {
+        get => field ??= InsertUnlessExists("cbt_history", CbtColumns, CbtValues, "job_id = @JobId AND disk_id = @DiskId");
+    }
+
+    public string AppendJobLog
+    {
+        get => field ??= InsertUnlessExists(
+            "job_log",
+            "job_id, correlation_id, logged_at, level, event_kind, message, dedupe_key",
+            "@JobId, @CorrelationId, @At, @Level, @EventKind, @Message, @DedupeKey",
+            "job_id = @JobId AND dedupe_key = @DedupeKey");
+    }
+
+    public string LastChangeIds
+    {
+        get => field ??=
+            "SELECT ranked.disk_id AS DiskId, ranked.disk_change_id AS DiskChangeId FROM (" +
+            "SELECT d.disk_id, d.disk_change_id, " +
+            "ROW_NUMBER() OVER (PARTITION BY d.disk_id ORDER BY d.updated_at DESC, j.created_at DESC) AS newest " +
+            "FROM vm_disks d INNER JOIN replication_jobs j ON j.id = d.job_id " +
+            $"WHERE j.vm_name = @VmName AND d.sync_status = '{StatusMapping.Completed}' AND d.disk_change_id IS NOT NULL" +
+            ") ranked WHERE ranked.newest = 1";
+    }
+
+    // ---- reads ----
+
+    public string DuePolls
+    {
+        get => field ??= SelectTop(
+            "@Limit",
+            "id AS JobId, vma_url AS VmaUrl FROM replication_jobs " +
+            $"WHERE status IN ({ActiveStatusList}) AND next_poll_at <= @Now ORDER BY next_poll_at, id");
+    }
+
+    /// <summary>The seed's "Active replication jobs", over every live status (the seed's list left out two of them).</summary>
+    public string ActiveJobs
+    {
+        get => field ??=
+            "SELECT id AS Id, status AS Status, current_operation AS CurrentOperation, progress_percent AS ProgressPercent, updated_at AS UpdatedAt " +
+            $"FROM replication_jobs WHERE status IN ({ActiveStatusList}) ORDER BY updated_at DESC, id";
+    }
+
+    /// <summary>The seed's "Recent CBT history".</summary>
+    public string RecentCbtHistory
+    {
+        get => field ??= SelectTop("@Limit", $"{CbtViewColumns} FROM cbt_history ORDER BY created_at DESC, id DESC");
+    }
+
+    /// <summary>The seed's "Progress tracking health", with its <c>DATE_SUB(NOW(), INTERVAL 24 HOUR)</c> as <c>@Since</c>.</summary>
+    public string Health
+    {
+        get => field ??=
+            "SELECT COUNT(*) AS TotalJobs, " +
+            $"COALESCE(SUM(CASE WHEN status = '{StatusMapping.Completed}' THEN 1 ELSE 0 END), 0) AS Completed, " +
+            $"COALESCE(SUM(CASE WHEN status = '{StatusMapping.Failed}' THEN 1 ELSE 0 END), 0) AS Failed " +
+            "FROM replication_jobs WHERE created_at > @Since";
+    }
+
+    public string Job { get => field ??= $"SELECT {JobViewColumns} FROM replication_jobs WHERE id = @JobId"; }
+
+    public string Jobs { get => field ??= SelectTop("@Limit", $"{JobViewColumns} FROM replication_jobs ORDER BY created_at DESC, id"); }
+
+    public string Disks
+    {
+        get => field ??=
+            "SELECT job_id AS JobId, disk_id AS DiskId, label AS Label, sync_status AS SyncStatus, " +
+            "sync_progress_percent AS SyncProgressPercent, bytes_synced AS BytesSynced, planned_bytes AS PlannedBytes, " +
+            "disk_change_id AS DiskChangeId, updated_at AS UpdatedAt FROM vm_disks WHERE job_id = @JobId ORDER BY disk_id";
+    }
+
+    public string CbtHistoryOfJob { get => field ??= $"SELECT {CbtViewColumns} FROM cbt_history WHERE job_id = @JobId ORDER BY id"; }
+
+    public string JobLogOfJob
+    {
+        get => field ??=
+            "SELECT id AS Id, job_id AS JobId, correlation_id AS CorrelationId, logged_at AS At, level AS Level, " +
+            "event_kind AS EventKind, message AS Message FROM job_log WHERE job_id = @JobId ORDER BY id";
+    }
+
+    // ---- migrations ----
+
+    /// <summary>Held around the schema migration so replicas that start together migrate one at a time (null: a file lock).</summary>
+    public virtual string? AcquireMigrationLock => null;
+
+    public virtual string? ReleaseMigrationLock => null;
+
+    /// <summary>Every statement above, by name (the SQL Server ones are parsed by a test; the saga's own are in the workers).</summary>
+    public IReadOnlyDictionary<string, string> AllStatements()
+    {
+        var statements = new Dictionary<string, string>
+        {
+            [nameof(UpsertDisk)] = UpsertDisk,
+            [nameof(InsertCbtHistory)] = InsertCbtHistory,
+            [nameof(AppendJobLog)] = AppendJobLog,
+            [nameof(LastChangeIds)] = LastChangeIds,
+            [nameof(DuePolls)] = DuePolls,
+            [nameof(ActiveJobs)] = ActiveJobs,
+            [nameof(RecentCbtHistory)] = RecentCbtHistory,
+            [nameof(Health)] = Health,
+            [nameof(Job)] = Job,
+            [nameof(Jobs)] = Jobs,
+            [nameof(Disks)] = Disks,
+            [nameof(CbtHistoryOfJob)] = CbtHistoryOfJob,
+            [nameof(JobLogOfJob)] = JobLogOfJob,
+        };
+        if (AcquireMigrationLock is { } acquire)
+        {
+            statements[nameof(AcquireMigrationLock)] = acquire;
+        }
+
+        if (ReleaseMigrationLock is { } release)
+        {
+            statements[nameof(ReleaseMigrationLock)] = release;
+        }
+
+        return statements;
+    }
+
+    /// <summary>A SELECT of at most <paramref name="limitParameter"/> rows; <paramref name="rest"/> starts after SELECT.</summary>
+    protected virtual string SelectTop(string limitParameter, string rest) => $"SELECT {rest} LIMIT {limitParameter}";
+
+    /// <summary>An INSERT that adds nothing (0 rows) when a unique key already holds the row.</summary>
+    public virtual string InsertUnlessExists(string table, string columns, string values, string existsCondition) =>
+        $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING";
+
+    protected virtual string BuildUpsertDisk(string columns, string values, string mergeAssignments) =>
+        $"INSERT INTO vm_disks ({columns}) VALUES ({values}) ON CONFLICT (job_id, disk_id) DO UPDATE SET {mergeAssignments}";
+}

@@ -1,0 +1,32 @@
+namespace Migration.Oma.Persistence.Dialects;
+
+/// <summary>
+/// SQL Server: TOP instead of LIMIT, and guarded inserts instead of ON CONFLICT. The guards take UPDLOCK + HOLDLOCK
+/// on the key range they probe, so two writers of the same key serialise instead of both inserting.
+/// </summary>
+public sealed class SqlServerDialect : SqlDialect
+{
+    public const string MigrationLockResource = "Migration.Persistence.schema";
+
+    public override DatabaseProvider Provider => DatabaseProvider.SqlServer;
+
+    public override string ScriptFolder => "SqlServer";
+
+    public override string AcquireMigrationLock =>
+        "DECLARE @result INT; " +
+        $"EXEC @result = sp_getapplock @Resource = N'{MigrationLockResource}', @LockMode = N'Exclusive', @LockOwner = N'Session', @LockTimeout = 600000; " +
+        "IF @result < 0 THROW 51000, N'could not take the schema migration lock', 1;";
+
+    public override string ReleaseMigrationLock =>
+        $"EXEC sp_releaseapplock @Resource = N'{MigrationLockResource}', @LockOwner = N'Session';";
+
+    protected override string SelectTop(string limitParameter, string rest) => $"SELECT TOP ({limitParameter}) {rest}";
+
+    public override string InsertUnlessExists(string table, string columns, string values, string existsCondition) =>
+        $"INSERT INTO {table} ({columns}) SELECT {values} " +
+        $"WHERE NOT EXISTS (SELECT 1 FROM {table} WITH (UPDLOCK, HOLDLOCK) WHERE {existsCondition})";
+
+    protected override string BuildUpsertDisk(string columns, string values, string mergeAssignments) =>
+        $"UPDATE vm_disks WITH (UPDLOCK, SERIALIZABLE) SET {mergeAssignments} WHERE job_id = @JobId AND disk_id = @DiskId; " +
+        $"IF @@ROWCOUNT = 0 INSERT INTO vm_disks ({columns}) VALUES ({values});";
+}

@@ -1,0 +1,53 @@
+namespace Migration.Oma;
+
+/// <summary>
+/// Every interval and limit of the seed's polling rules (config section <c>Tracking</c>). Tests compress them
+/// to seconds; production keeps the defaults.
+/// </summary>
+public sealed class TrackingOptions
+{
+    public const string Section = "Tracking";
+
+    /// <summary>How often each active job is polled (the seed: every 2 seconds).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>After this many consecutive failed polls, poll less often (the seed: 3).</summary>
+    public int FailuresBeforeBackoff { get; set; } = 3;
+
+    /// <summary>The longest interval backoff reaches (30 s).</summary>
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>No successful contact for longer than this fails the job (the seed: 5 minutes).</summary>
+    public TimeSpan ContactTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Per-request HTTP timeout towards the VMA (the seed: 10 seconds, sized for tunnel latency).</summary>
+    public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Throttle: write when progress moved by at least this many percentage points (the seed: 1).</summary>
+    public decimal WriteMinProgressDelta { get; set; } = 1m;
+
+    /// <summary>Throttle: write when at least this long since the last write (the seed: 2 s).</summary>
+    public TimeSpan WriteMinInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A poll request older than this when consumed is dropped (missed polls are skipped, not burst).</summary>
+    public TimeSpan PollStaleAfter { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Most polls one sweep publishes.</summary>
+    public int SweepBatchSize { get; set; } = 10_000;
+
+    /// <summary>
+    /// The interval to wait before the next poll after <paramref name="consecutiveFailures"/> failed polls:
+    /// the normal interval until the threshold, then doubling per further failure, capped.
+    /// </summary>
+    public TimeSpan NextPollDelay(int consecutiveFailures)
+    {
+        if (consecutiveFailures < FailuresBeforeBackoff)
+        {
+            return PollInterval;
+        }
+
+        var doublings = Math.Min(consecutiveFailures - FailuresBeforeBackoff + 1, 16);
+        var delay = PollInterval * Math.Pow(2, doublings);
+        return delay < MaxPollInterval ? delay : MaxPollInterval;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Reflection;
+using System.Text;
+using Dapper;
+using Migration.Oma.Persistence.Dialects;
+using Migration.OmaWorkers.Saga;
+
+namespace Migration.OmaWorkers.SagaRepository;
+
+/// <summary>
+/// The one mapping between <see cref="ReplicationState"/> and <c>replication_jobs</c>: every read/write property is a
+/// snake_case column, except <c>JobId</c> (<c>id</c>) and <c>CurrentState</c> (<c>saga_state</c>).
+/// </summary>
+/// <remarks>
+/// Built from the class itself so a property added to the saga instance cannot be silently left out of the row: the
+/// SQL then names a column that a migration script must add.
+/// </remarks>
+public static class ReplicationStateColumns
+{
+    public sealed record Column(string Name, PropertyInfo Property);
+
+    public static IReadOnlyList<Column> All { get; } = typeof(ReplicationState)
+        .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+        .Where(p => p.CanRead && p.CanWrite)
+        .Select(p => new Column(ColumnName(p.Name), p))
+        .ToArray();
+
+    /// <summary>Columns an UPDATE writes: not the key, not the correlation id, not the version (the WHERE clause owns it).</summary>
+    public static IReadOnlyList<Column> Updatable { get; } = All
+        .Where(c => c.Name is not ("id" or "correlation_id" or "version"))
+        .ToArray();
+
+    public static string ColumnName(string propertyName) => propertyName switch
+    {
+        nameof(ReplicationState.JobId) => "id",
+        nameof(ReplicationState.CurrentState) => "saga_state",
+        _ => ToSnakeCase(propertyName),
+    };
+
+    public static string SelectList { get; } = string.Join(", ", All.Select(c => $"{c.Name} AS {c.Property.Name}"));
+
+    /// <summary>The values of every column, in <see cref="All"/> order: the snapshot a later UPDATE is compared with.</summary>
+    public static object?[] Capture(ReplicationState state)
+    {
+        var values = new object?[All.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = All[i].Property.GetValue(state);
+        }
+
+        return values;
+    }
+
+    public static bool Unchanged(object?[] snapshot, ReplicationState state)
+    {
+        for (var i = 0; i < snapshot.Length; i++)
+        {
+            if (!Equals(snapshot[i], All[i].Property.GetValue(state)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>One parameter per property (named like the property), converted for the provider.</summary>
+    public static DynamicParameters Parameters(ReplicationState state, SqlDialect dialect)
+    {
+        var parameters = new DynamicParameters();
+        foreach (var column in All)
+        {
+            var value = dialect.ToParameter(column.Property.GetValue(state));
+            parameters.Add(column.Property.Name, value, value is null ? dialect.NullParameterType(column.Property.PropertyType) : null);
+        }
+
+        return parameters;
+    }
+
+    private static string ToSnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0)
+                {
+                    builder.Append('_');
+                }
+
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,16 @@
+# syntax=docker/dockerfile:1
+# The Scheduler host. Build from the repository root:
+#   docker build -f deploy/images/scheduler.Dockerfile -t registry.example.com/migration/scheduler:1.0.0 .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY . .
+RUN dotnet publish Scheduler/Scheduler.csproj -c Release -o /app --no-self-contained
+
+# Chiseled: no shell, no package manager, runs as the non-root user 1654 the manifests' securityContext names.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
+WORKDIR /app
+COPY --from=build /app .
+USER 1654
+ENV ASPNETCORE_HTTP_PORTS=8080
+EXPOSE 8080
+ENTRYPOINT ["dotnet", "Scheduler.dll"]
