@@ -34,6 +34,7 @@ public static class VmaAgentExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, NbdTargetProvider>());
         services.AddSingleton<TargetResolver>();
+        services.AddSingleton<TargetPolicy>();
 
         services.AddSingleton<VmaMetrics>();
         services.AddSingleton<JobRunner>();

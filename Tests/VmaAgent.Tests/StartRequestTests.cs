@@ -128,17 +128,15 @@ public sealed class StartRequestTests(FastAgentFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_target_naming_a_disk_the_vm_lacks_fails_the_job_at_discover()
+    public async Task A_target_naming_a_disk_the_vm_lacks_is_refused_naming_the_field()
     {
         var uri = new Uri(Path.Combine(factory.TargetDirectory, "elsewhere", "x.img")).AbsoluteUri;
         var response = await _client.StartAsync(
             """{"job_id":"target-1","vm":{"name":"demo-vm-1"},"target":{"disks":{"disk-7":{"uri":"URI"}}}}""".Replace("URI", uri, StringComparison.Ordinal));
 
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var progress = await _client.WaitFinishedAsync("target-1");
-        Assert.Equal(VmaJobStatus.Failed, progress.Status);
-        Assert.Equal(ReplicationStage.Discover, progress.Stage);
-        Assert.Contains("disk-7", progress.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("target.disks.disk-7", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/api/v1/progress/target-1")).StatusCode);
     }
 
     [Fact]

@@ -37,6 +37,14 @@ public sealed class FileTargetOptions
 {
     /// <summary>Directory of the default file target: images at <c>&lt;Directory&gt;/&lt;vm&gt;/&lt;disk-id&gt;.img</c>. Default <c>data/targets</c> (relative to the working directory).</summary>
     public string Directory { get; set; } = "data/targets";
+
+    /// <summary>
+    /// Directories a request's <c>file://</c> target may lie in (after resolving symlinks). Default: only <see cref="Directory"/>.
+    /// </summary>
+    public List<string> AllowedRoots { get; set; } = [];
+
+    /// <summary>Hosts a request's <c>nbd://</c> target may name. Default: loopback only (localhost, 127.0.0.1, ::1).</summary>
+    public List<string> AllowedNbdHosts { get; set; } = [];
 }
 
 public sealed class SimulatedSourceOptions
@@ -89,6 +97,12 @@ public sealed class JobOptions
 
     /// <summary>How long a finished job stays queryable. Default 24 h.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Most jobs kept in memory; at the limit the oldest finished job is dropped before its retention ends, and when
+    /// every kept job is still running a new start is refused with 503. Default 10,000.
+    /// </summary>
+    public int MaxRetainedJobs { get; set; } = 10_000;
 
     /// <summary>How often finished jobs past their retention are dropped. Default 1 min.</summary>
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(1);

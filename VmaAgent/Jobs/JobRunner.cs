@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Migration.Contracts.Text;
 using Migration.Contracts.Status;
 using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Sources;
@@ -30,7 +31,7 @@ public sealed partial class JobRunner(
     public void Start(ReplicationJob job)
     {
         metrics.JobStarted();
-        LogAccepted(job.JobId, job.Vm.Name);
+        LogAccepted(job.JobId, SafeText.Escape(job.Vm.Name));
         _running[job] = Task.Run(() => RunAsync(job));
     }
 
@@ -275,6 +276,8 @@ public sealed partial class JobRunner(
 
     private void Fail(ReplicationJob job, ReplicationStage stage, string error, Exception? exception)
     {
+        // Exception texts may quote paths or names from outside: the progress document and the log get them escaped.
+        error = SafeText.Escape(error, 2000);
         job.Fail(error);
         metrics.JobFailed();
         LogFailed(exception, stage, error);
