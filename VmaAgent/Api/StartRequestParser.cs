@@ -97,6 +97,11 @@ public static partial class StartRequestParser
             }
         }
 
+        if (request.BandwidthLimitBps is <= 0)
+        {
+            errors["bandwidth_limit_bps"] = ["must be a positive number of bytes per second"];
+        }
+
         if (request.Target is { } target)
         {
             if (target.Disks is null || target.Disks.Count == 0)

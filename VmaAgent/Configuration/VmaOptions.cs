@@ -20,6 +20,9 @@ public sealed class VmaOptions
     /// <summary>Job scheduling, pacing and progress reporting (section <c>Vma:Jobs</c>).</summary>
     public JobOptions Jobs { get; set; } = new();
 
+    /// <summary>The NBD client used for NBD targets and sources (section <c>Vma:Nbd</c>).</summary>
+    public Nbd.NbdClientOptions Nbd { get; set; } = new();
+
     /// <summary>Who may call the agent when it serves HTTPS (section <c>Vma:Tls</c>).</summary>
     public Tls.VmaTlsOptions Tls { get; set; } = new();
 }
@@ -71,7 +74,8 @@ public sealed class JobOptions
     public int MaxConcurrentJobs { get; set; } = 4;
 
     /// <summary>
-    /// Bytes per second one job may move (all its disks together); 0 = no cap. Default 8 MiB/s: progress stays
+    /// Bytes per second one job may move (all its disks together) unless its start request gives
+    /// <c>bandwidth_limit_bps</c>; 0 = no cap. Default 8 MiB/s: progress stays
     /// visible to a 2-second poller, and a 3-VM demo (about 100 MiB for the largest full sync) still finishes in seconds.
     /// </summary>
     public ByteSize ThroughputCapPerJob { get; set; } = ByteSize.FromMebibytes(8);
@@ -79,8 +83,14 @@ public sealed class JobOptions
     /// <summary>Pause at the start of each of the nine stages so each one is observable; 0 for tests. Default 250 ms.</summary>
     public TimeSpan StageDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Largest read/write of one transfer step. Default 1 MiB (under a throughput cap, at most a tenth of a second's worth).</summary>
-    public ByteSize ChunkSize { get; set; } = ByteSize.FromMebibytes(1);
+    /// <summary>Largest read/write of one transfer step. Default 256 KiB (under a throughput cap, at most a tenth of a second's worth).</summary>
+    public ByteSize ChunkSize { get; set; } = ByteSize.FromKibibytes(256);
+
+    /// <summary>Requests in flight per disk (each holds one ChunkSize buffer, so memory is their product). Default 16.</summary>
+    public int RequestsInFlight { get; set; } = 16;
+
+    /// <summary>How often a transfer flushes its target and records how far it got (the resume point). Default 5 s.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Window of the throughput moving average. Default 3 s.</summary>
     public TimeSpan ThroughputWindow { get; set; } = TimeSpan.FromSeconds(3);
