@@ -32,7 +32,9 @@ public static class VmaAgentExtensions
                 var other => throw new InvalidOperationException($"Vma:Source={other} is not available in this build"),
             });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, NbdTargetProvider>());
         services.AddSingleton<TargetResolver>();
+        services.AddSingleton<TargetPolicy>();
 
         services.AddSingleton<VmaMetrics>();
         services.AddSingleton<JobRunner>();

@@ -1,3 +1,4 @@
+using Migration.Contracts.Text;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.Telemetry;
 
@@ -22,6 +23,8 @@ public sealed partial class JobLog(IReplicationStore store, TimeProvider time, O
         string? dedupeKey = null,
         CancellationToken cancellationToken = default)
     {
+        // Messages quote what a VMA or an integrator sent (errors, names): one line, no terminal escapes, in the log and the row.
+        message = SafeText.Escape(message, 2000);
         Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
         metrics.JobEvent(eventKind);
         await store.AppendJobLogAsync(

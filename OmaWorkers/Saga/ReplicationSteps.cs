@@ -6,6 +6,7 @@ using Migration.Oma;
 using Migration.Contracts;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
+using Migration.Contracts.Text;
 using Migration.Contracts.Vma;
 using Migration.Oma.Persistence;
 
@@ -251,7 +252,7 @@ public sealed partial class ReplicationSteps(
     {
         var now = time.GetUtcNow();
         job.Status = StatusMapping.Failed;
-        job.ErrorMessage = error;
+        job.ErrorMessage = SafeText.Escape(error, 2000);
         job.CompletedAt = progress?.CompletedAt ?? now;
         job.NextPollAt = null;
         job.UpdatedAt = now;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Migration.VmaAgent;
 using Migration.VmaAgent.Jobs;
@@ -19,6 +20,7 @@ public sealed class TlsAgent : IAsyncDisposable
         TargetDirectory = targetDirectory;
     }
 
+    /// <summary>The API's URL (http:// when started with plainHttp).</summary>
     public Uri HttpsUrl { get; }
 
     public Uri? HealthUrl { get; }
@@ -28,7 +30,7 @@ public sealed class TlsAgent : IAsyncDisposable
     public JobRegistry Jobs => _app.Services.GetRequiredService<JobRegistry>();
 
     public static async Task<TlsAgent> StartAsync(CertificateSet certificates, IReadOnlyDictionary<string, string?>? overrides = null,
-        LogCollector? logs = null, bool withHealthPort = false)
+        LogCollector? logs = null, bool withHealthPort = false, bool plainHttp = false)
     {
         var targets = Path.Combine(certificates.Directory, "targets");
         var settings = new Dictionary<string, string?>
@@ -55,7 +57,20 @@ public sealed class TlsAgent : IAsyncDisposable
             settings[key] = value;
         }
 
+        if (plainHttp)
+        {
+            foreach (var key in settings.Keys.Where(k => k.StartsWith("Kestrel:", StringComparison.Ordinal)).ToList())
+            {
+                settings.Remove(key);
+            }
+        }
+
         var builder = WebApplication.CreateBuilder();
+        if (plainHttp)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         if (logs is not null)
@@ -69,7 +84,9 @@ public sealed class TlsAgent : IAsyncDisposable
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
             .Select(a => new Uri(a)).ToList();
-        return new TlsAgent(app, addresses.Single(a => a.Scheme == "https"), addresses.FirstOrDefault(a => a.Scheme == "http"), targets);
+        return plainHttp
+            ? new TlsAgent(app, addresses.Single(), null, targets)
+            : new TlsAgent(app, addresses.Single(a => a.Scheme == "https"), addresses.FirstOrDefault(a => a.Scheme == "http"), targets);
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -182,6 +183,7 @@ type diskView struct {
 	Capacity int64  `json:"capacity"`
 	Tracking bool   `json:"tracking"`
 	Epoch    string `json:"epoch"`
+	ChangeID string `json:"change_id"`
 }
 
 type vmView struct {
@@ -210,7 +212,14 @@ func (s *state) listVMs(w http.ResponseWriter) {
 			i = len(views) - 1
 			index[d.vm.Value] = i
 		}
-		views[i].Disks = append(views[i].Disks, diskView{Key: d.key, Label: d.label, File: d.dsPath, Capacity: d.capacity, Tracking: d.tracking, Epoch: d.epoch})
+		view := diskView{Key: d.key, Label: d.label, File: d.dsPath, Capacity: d.capacity, Tracking: d.tracking, Epoch: d.epoch}
+		vm := simulator.Map.Get(d.vm).(*simulator.VirtualMachine)
+		simulator.Map.WithLock(vm, func() {
+			if live, ok := object.VirtualDeviceList(vm.Config.Hardware.Device).FindByKey(d.key).(*types.VirtualDisk); ok {
+				view.ChangeID = live.Backing.(*types.VirtualDiskFlatVer2BackingInfo).ChangeId
+			}
+		})
+		views[i].Disks = append(views[i].Disks, view)
 	}
 	writeJSON(w, http.StatusOK, map[string][]vmView{"vms": views})
 }

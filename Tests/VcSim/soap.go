@@ -148,6 +148,10 @@ func (s *state) serveSDK(w http.ResponseWriter, r *http.Request, inner http.Hand
 		return
 	}
 
+	if !s.authenticated(r) {
+		// An expired session is unknown to vCenter: a Login with its cookie starts a new one.
+		r.Header.Del("Cookie")
+	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	recorder := httptest.NewRecorder()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Migration.Contracts.Text;
 using Migration.Contracts.Status;
 using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Sources;
@@ -30,7 +31,7 @@ public sealed partial class JobRunner(
     public void Start(ReplicationJob job)
     {
         metrics.JobStarted();
-        LogAccepted(job.JobId, job.Vm.Name);
+        LogAccepted(job.JobId, SafeText.Escape(job.Vm.Name));
         _running[job] = Task.Run(() => RunAsync(job));
     }
 
@@ -144,11 +145,13 @@ public sealed partial class JobRunner(
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.StartExports, VmaJobStatus.Snapshotting, ct);
-            job.StartExports();
+            job.StartExports([.. targetDisks.Select(t => (t!.ExportName, t.Device))]);
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Transfer, VmaJobStatus.Streaming, ct);
-            var pacer = new RatePacer(_options.ThroughputCapPerJob.Bytes, time);
-            await Task.WhenAll(job.Disks.Select(disk => TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], pacer, ct)));
+            await using (var limiter = new BandwidthLimiter(job.Request.BandwidthLimitBps ?? _options.ThroughputCapPerJob.Bytes, ChunkBytes(job)))
+            {
+                await Task.WhenAll(job.Disks.Select(disk => TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], limiter, ct)));
+            }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Finalize, VmaJobStatus.Finalizing, ct);
             await snapshot.DisposeAsync();
@@ -222,18 +225,18 @@ public sealed partial class JobRunner(
     }
 
     private async Task TransferDiskAsync(ReplicationJob job, DiskJobState disk, ISourceSnapshot snapshot, ITargetDisk target,
-        IReadOnlyList<DiskArea> areas, RatePacer pacer, CancellationToken ct)
+        IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, CancellationToken ct)
     {
         job.StartDiskTransfer(disk.Index);
+        var settings = new TransferSettings(ChunkBytes(job), _options.RequestsInFlight, _options.CheckpointInterval);
         await TransferEngine.CopyAsync(
-            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, ChunkBytes(), pacer,
+            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, settings, limiter,
             bytes =>
             {
                 job.AddTransferred(disk.Index, bytes);
                 metrics.BytesTransferred(bytes);
             },
-            ct);
-        await target.FlushAsync(ct);
+            time, ct);
         await target.CommitAsync(ct);
         job.CompleteDisk(disk.Index);
         LogDiskCompleted(disk.Disk.Id, disk.BytesTransferred);
@@ -243,10 +246,10 @@ public sealed partial class JobRunner(
     /// Under a cap, a chunk is at most a tenth of a second's worth (at least 4 KiB): bytes then flow evenly instead of
     /// in bursts that would make progress jumpy and stall other work on this host.
     /// </summary>
-    private int ChunkBytes()
+    private int ChunkBytes(ReplicationJob job)
     {
         var chunk = _options.ChunkSize.Bytes;
-        var cap = _options.ThroughputCapPerJob.Bytes;
+        var cap = job.Request.BandwidthLimitBps ?? _options.ThroughputCapPerJob.Bytes;
         if (cap > 0)
         {
             chunk = Math.Min(chunk, Math.Max(4096, cap / 10 / 4096 * 4096));
@@ -273,6 +276,8 @@ public sealed partial class JobRunner(
 
     private void Fail(ReplicationJob job, ReplicationStage stage, string error, Exception? exception)
     {
+        // Exception texts may quote paths or names from outside: the progress document and the log get them escaped.
+        error = SafeText.Escape(error, 2000);
         job.Fail(error);
         metrics.JobFailed();
         LogFailed(exception, stage, error);

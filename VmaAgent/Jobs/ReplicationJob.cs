@@ -119,13 +119,14 @@ public sealed class ReplicationJob
         disk.Areas = areas.Count;
     });
 
-    internal void StartExports() => Update(() =>
+    /// <summary>One export per disk, in disk order: the target's export name (a job-made name for file targets) and device.</summary>
+    internal void StartExports(IReadOnlyList<(string? Name, string Device)> targets) => Update(() =>
     {
         var now = _time.GetUtcNow();
         _exports = [.. _disks.Select(d => new NbdExport
         {
-            Name = string.Create(CultureInfo.InvariantCulture, $"job-{JobId}-disk-{d.Index}"),
-            Device = d.TargetUri?.IsFile == true ? d.TargetUri.LocalPath : d.TargetUri?.ToString(),
+            Name = targets[d.Index].Name ?? string.Create(CultureInfo.InvariantCulture, $"job-{JobId}-disk-{d.Index}"),
+            Device = targets[d.Index].Device,
             Connected = true,
             StartedAt = now,
         })];

@@ -49,6 +49,13 @@ public interface ISourceDisk
 
     long CapacityBytes { get; }
 
+    /// <summary>Reads must start and end on multiples of this (or at the end of the disk). 1 for in-process sources.</summary>
+    int Alignment => 1;
+
+    /// <summary>The largest single read.</summary>
+    int MaxRequest => 64 << 20;
+
+    /// <summary>May be called by several tasks at once, for different ranges.</summary>
     ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
 }
 

@@ -19,6 +19,7 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
     private readonly ISnapshotDiskReader _reader;
     private readonly ILogger<VSphereSource> _logger;
     private readonly ConcurrentDictionary<string, VimVm> _discovered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string DatacenterPath, string DatastoreName)> _datastores = new(StringComparer.Ordinal);
 
     public VSphereSource(IOptions<VmaOptions> options, TimeProvider time, ILoggerFactory loggers, VmaMetrics? metrics = null)
     {
@@ -163,9 +164,14 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
             {
                 var disk = frozen.FirstOrDefault(d => d.Key == info.DeviceKey)
                     ?? throw new JobFailedException($"snapshot {snapshot} of VM '{vm.Name}' has no disk with key {info.DeviceKey}");
-                var (dcPath, dsName) = disk.Datastore is { } ds
-                    ? await _api.DatastoreLocationAsync(ds, cancellationToken)
-                    : throw new JobFailedException($"disk {info.Id} of snapshot {snapshot} names no datastore");
+                var ds = disk.Datastore ?? throw new JobFailedException($"disk {info.Id} of snapshot {snapshot} names no datastore");
+                if (!_datastores.TryGetValue(ds.Value, out var location))
+                {
+                    location = await _api.DatastoreLocationAsync(ds, cancellationToken);
+                    _datastores[ds.Value] = location;
+                }
+
+                var (dcPath, dsName) = location;
                 disks[info.Id] = new VSphereSnapshotDisk(disk.Key, disk.ChangeId ?? "",
                     new SnapshotDiskLocation(vm.Moref, snapshot.Value, disk.FileName, dcPath, dsName, disk.CapacityBytes));
             }
