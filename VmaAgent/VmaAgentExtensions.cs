@@ -40,6 +40,7 @@ public static class VmaAgentExtensions
         services.AddSingleton<JobRunner>();
         services.AddSingleton<JobRegistry>();
         services.AddHostedService<JobSupervisor>();
+        services.AddHostedService<Sources.VSphere.OrphanedSnapshotCleanup>();
 
         services.AddProblemDetails();
         services.AddOpenApi();

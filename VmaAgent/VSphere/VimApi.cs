@@ -50,7 +50,17 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
     }
 
     /// <summary>All VMs of the inventory (one container view, destroyed afterwards).</summary>
-    public async Task<IReadOnlyList<VimVm>> ListVmsAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<VimVm>> ListVmsAsync(CancellationToken ct) =>
+        [.. (await RetrieveAllVmsAsync(VmProperties, ct)).Select(VimVm.From)];
+
+    /// <summary>Every VM of the inventory with its snapshot tree flattened, in one retrieval over a container view.</summary>
+    public async Task<IReadOnlyList<(MoRef Vm, string Name, IReadOnlyList<VimSnapshot> Snapshots)>> ListAllSnapshotsAsync(CancellationToken ct) =>
+        [.. (await RetrieveAllVmsAsync(["name", "snapshot"], ct)).Select(o => (
+            o.Obj,
+            o.Properties.GetValueOrDefault("name")?.Value ?? o.Obj.Value,
+            VimSnapshot.Flatten(o.Properties.GetValueOrDefault("snapshot"))))];
+
+    private async Task<IReadOnlyList<ObjectContent>> RetrieveAllVmsAsync(IReadOnlyList<string> paths, CancellationToken ct)
     {
         var content = await client.ContentAsync(ct);
         var created = await client.InvokeAsync("CreateContainerView", content.ViewManager,
@@ -63,8 +73,7 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
                 VimXml.Arg("skip", true),
                 VimXml.Typed("selectSet", "TraversalSpec",
                     VimXml.Arg("name", "traverseView"), VimXml.Arg("type", "ContainerView"), VimXml.Arg("path", "view"), VimXml.Arg("skip", false)));
-            var objects = await RetrievePropertiesAsync("VirtualMachine", VmProperties, objectSet, ct);
-            return [.. objects.Select(VimVm.From)];
+            return await RetrievePropertiesAsync("VirtualMachine", paths, objectSet, ct);
         }
         finally
         {
@@ -122,19 +131,7 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
     public async Task<IReadOnlyList<VimSnapshot>> ListSnapshotsAsync(MoRef vm, CancellationToken ct)
     {
         var objects = await RetrieveAsync(vm, ["snapshot"], ct);
-        var info = objects.FirstOrDefault()?.Properties.GetValueOrDefault("snapshot");
-        var list = new List<VimSnapshot>();
-        void Walk(IEnumerable<XElement> trees)
-        {
-            foreach (var tree in trees)
-            {
-                list.Add(new VimSnapshot(VimXml.MoRefOf(VimXml.Child(tree, "snapshot")!), VimXml.Text(tree, "name") ?? ""));
-                Walk(VimXml.Children(tree, "childSnapshotList"));
-            }
-        }
-
-        Walk(VimXml.Children(info, "rootSnapshotList"));
-        return list;
+        return VimSnapshot.Flatten(objects.FirstOrDefault()?.Properties.GetValueOrDefault("snapshot"));
     }
 
     /// <summary>The disks as the snapshot froze them: the backing file and change id of each at that point.</summary>
@@ -238,7 +235,25 @@ public sealed record VimVm(MoRef Ref, string Name, string? InstanceUuid, bool Ch
         VimDisk.ParseDevices(content.Properties.GetValueOrDefault("config.hardware.device")));
 }
 
-public sealed record VimSnapshot(MoRef Ref, string Name);
+public sealed record VimSnapshot(MoRef Ref, string Name)
+{
+    /// <summary>Every snapshot of a VM's <c>snapshot</c> property (<c>VirtualMachineSnapshotInfo</c>): the whole tree, parents first.</summary>
+    public static IReadOnlyList<VimSnapshot> Flatten(XElement? info)
+    {
+        var list = new List<VimSnapshot>();
+        void Walk(IEnumerable<XElement> trees)
+        {
+            foreach (var tree in trees)
+            {
+                list.Add(new VimSnapshot(VimXml.MoRefOf(VimXml.Child(tree, "snapshot")!), VimXml.Text(tree, "name") ?? ""));
+                Walk(VimXml.Children(tree, "childSnapshotList"));
+            }
+        }
+
+        Walk(VimXml.Children(info, "rootSnapshotList"));
+        return list;
+    }
+}
 
 /// <summary>A virtual disk as <c>config.hardware.device</c> describes it.</summary>
 public sealed record VimDisk(int Key, string Label, long CapacityBytes, string FileName, MoRef? Datastore, string? ChangeId)

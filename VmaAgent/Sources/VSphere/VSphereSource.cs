@@ -12,7 +12,6 @@ namespace Migration.VmaAgent.Sources.VSphere;
 /// <summary><see cref="IReplicationSource"/> over vCenter's vim25 API (<c>Vma:Source=VSphere</c>).</summary>
 public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
 {
-    private const string SnapshotPrefix = "migration-";
     private readonly VSphereOptions _options;
     private readonly VimClient _client;
     private readonly VimApi _api;
@@ -20,6 +19,9 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
     private readonly ILogger<VSphereSource> _logger;
     private readonly ConcurrentDictionary<string, VimVm> _discovered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string DatacenterPath, string DatastoreName)> _datastores = new(StringComparer.Ordinal);
+    private readonly ILoggerFactory _loggers;
+    private readonly Lock _sweepLock = new();
+    private Task? _sweep;
 
     public VSphereSource(IOptions<VmaOptions> options, TimeProvider time, ILoggerFactory loggers, VmaMetrics? metrics = null)
     {
@@ -44,6 +46,7 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
         _client = new VimClient(handler, url, _options.Username!, ReadPassword, _options.CallTimeout, loggers.CreateLogger<VimClient>(), metrics);
         _api = new VimApi(_client, time, _options.TaskTimeout, _options.TaskPollInterval);
         _reader = new DatastoreFileReader(_client);
+        _loggers = loggers;
     }
 
     public string Kind => "VSphere";
@@ -145,11 +148,34 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
             : ChangeIdCheck.Unusable($"CBT was reset on the disk: the change id's uuid part '{previous}' differs from the disk's current '{now}'");
     }
 
+    /// <summary>
+    /// Removes every <c>migration-*</c> snapshot of the inventory, once (later calls return the same sweep). It fails never (it is
+    /// only cancelled by a shutdown); jobs take their snapshot only after it ends, so it never meets one of theirs.
+    /// </summary>
+    public Task RemoveOrphanedSnapshotsAsync(CancellationToken cancellationToken)
+    {
+        lock (_sweepLock)
+        {
+            return _sweep ??= Task.Run(() => new OrphanedSnapshotSweep(_api, _loggers.CreateLogger<OrphanedSnapshotSweep>()).RunAsync(cancellationToken), CancellationToken.None);
+        }
+    }
+
     public async ValueTask<ISourceSnapshot> CreateSnapshotAsync(SourceVm vm, string snapshotName, CancellationToken cancellationToken)
     {
+        Task? sweep;
+        lock (_sweepLock)
+        {
+            sweep = _sweep;
+        }
+
+        if (sweep is not null)
+        {
+            await sweep.WaitAsync(cancellationToken);
+        }
+
         var vmRef = new MoRef("VirtualMachine", vm.Moref);
         var notes = new List<string>();
-        foreach (var orphan in (await _api.ListSnapshotsAsync(vmRef, cancellationToken)).Where(s => s.Name.StartsWith(SnapshotPrefix, StringComparison.Ordinal)))
+        foreach (var orphan in (await _api.ListSnapshotsAsync(vmRef, cancellationToken)).Where(s => s.Name.StartsWith(OrphanedSnapshotSweep.SnapshotPrefix, StringComparison.Ordinal)))
         {
             await _api.RemoveSnapshotAsync(orphan.Ref, cancellationToken);
             LogOrphanRemoved(orphan.Name, orphan.Ref.Value, vm.Name);
