@@ -18,9 +18,10 @@ public static class ReplicationStateColumns
 {
     public sealed record Column(string Name, PropertyInfo Property);
 
+    /// <summary>Every column written: the read/write properties, and <c>status</c>, the projection of the saga's state.</summary>
     public static IReadOnlyList<Column> All { get; } = typeof(ReplicationState)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.CanRead && p.CanWrite)
+        .Where(p => p.CanRead && (p.CanWrite || p.Name == nameof(ReplicationState.Status)))
         .Select(p => new Column(ColumnName(p.Name), p))
         .ToArray();
 
@@ -36,7 +37,7 @@ public static class ReplicationStateColumns
         _ => ToSnakeCase(propertyName),
     };
 
-    public static string SelectList { get; } = string.Join(", ", All.Select(c => $"{c.Name} AS {c.Property.Name}"));
+    public static string SelectList { get; } = string.Join(", ", All.Where(c => c.Property.CanWrite).Select(c => $"{c.Name} AS {c.Property.Name}"));
 
     /// <summary>The values of every column, in <see cref="All"/> order: the snapshot a later UPDATE is compared with.</summary>
     public static object?[] Capture(ReplicationState state)

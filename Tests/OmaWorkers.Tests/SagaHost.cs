@@ -58,6 +58,7 @@ public sealed class SagaHost : IAsyncDisposable
         services.RemoveAll<IJobQueries>();
         services.AddSingleton<IReplicationStore>(store);
         services.AddSingleton<IJobQueries>(store);
+        services.AddSingleton(store);
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<ReplicationStateMachine, ReplicationState, ReplicationStateDefinition>().InMemoryRepository();
@@ -65,6 +66,7 @@ public sealed class SagaHost : IAsyncDisposable
             x.UsingInMemory((context, cfg) =>
             {
                 cfg.UseDelayedMessageScheduler();
+                cfg.UseConsumeFilter(typeof(UnsavedRowsFlush<>), context);
                 cfg.ConfigureEndpoints(context);
             });
         });

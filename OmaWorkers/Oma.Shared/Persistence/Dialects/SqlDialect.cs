@@ -66,11 +66,55 @@ public abstract class SqlDialect
             : null;
     }
 
+    /// <summary>
+    /// True when a saga step's load runs in the transaction that later writes (one commit per step). Not on SQLite:
+    /// a read transaction there cannot become a write once another connection wrote (SQLITE_BUSY_SNAPSHOT).
+    /// </summary>
+    public virtual bool ReadsInWriteTransaction => true;
+
     public object? Time(DateTimeOffset value) => ToParameter(value);
 
     public object? Time(DateTimeOffset? value) => value is null ? null : ToParameter(value.Value);
 
     public object? Uuid(Guid value) => ToParameter(value);
+
+    public virtual object DiskParameters(DiskRow disk) => new
+    {
+        disk.JobId,
+        disk.DiskId,
+        disk.Label,
+        disk.SyncStatus,
+        disk.SyncProgressPercent,
+        disk.BytesSynced,
+        disk.PlannedBytes,
+        disk.DiskChangeId,
+        UpdatedAt = Time(disk.UpdatedAt),
+    };
+
+    public virtual object CbtHistoryParameters(CbtHistoryRow row) => new
+    {
+        row.JobId,
+        row.DiskId,
+        row.ChangeId,
+        row.PreviousChangeId,
+        row.SyncType,
+        row.BlocksChanged,
+        row.BytesTransferred,
+        row.SyncDurationSeconds,
+        row.SyncSuccess,
+        CreatedAt = Time(row.CreatedAt),
+    };
+
+    public virtual object JobLogParameters(JobLogEntry entry) => new
+    {
+        entry.JobId,
+        CorrelationId = Uuid(entry.CorrelationId),
+        At = Time(entry.At),
+        entry.Level,
+        entry.EventKind,
+        entry.Message,
+        entry.DedupeKey,
+    };
 
     // ---- the rows beside the job row ----
 
