@@ -25,6 +25,12 @@ servers_env
 stamp "start servers" $((SECONDS - phase))
 
 phase=$SECONDS
+# The vCenter simulator fixture (Go, built only when its sources changed); the VSphere suites start it per test.
+VCSIM_BIN="$("$REPO/scripts/vcsim.sh" build)"
+export VCSIM_BIN
+stamp "build vCenter simulator" $((SECONDS - phase))
+
+phase=$SECONDS
 log="$SERVERS_DIR/dotnet-test.log"
 set +e
 # The minimal console logger prints each failing test with its message and stack, and one summary per assembly.

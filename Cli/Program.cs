@@ -2,11 +2,11 @@ using Migration.Cli.Commands;
 
 namespace Migration.Cli;
 
-/// <summary>The operator's tool: <c>demo</c>, <c>jobs</c>, <c>history</c>, <c>start</c>, <c>watch</c>.</summary>
+/// <summary>The operator's tool: <c>demo</c>, <c>jobs</c>, <c>history</c>, <c>start</c>, <c>watch</c>, <c>certs</c>.</summary>
 public static class Program
 {
     private static readonly string[] Usages =
-        [DemoCommand.Usage, JobsCommand.Usage, HistoryCommand.Usage, StartCommand.Usage, WatchCommand.Usage];
+        [DemoCommand.Usage, JobsCommand.Usage, HistoryCommand.Usage, StartCommand.Usage, WatchCommand.Usage, CertsCommand.Usage];
 
     public static async Task<int> Main(string[] args)
     {
@@ -27,6 +27,7 @@ public static class Program
                 "history" => await HistoryCommand.RunAsync(rest, cancel.Token),
                 "start" => await StartCommand.RunAsync(rest, cancel.Token),
                 "watch" => await WatchCommand.RunAsync(rest, cancel.Token),
+                "certs" => await CertsCommand.RunAsync(rest, cancel.Token),
                 "help" or "--help" or "-h" => Help(0),
                 null => Help(2),
                 var unknown => throw new CliException($"unknown command '{unknown}'"),

@@ -19,12 +19,15 @@ public static class JobIdentity
     /// <summary>Longest job id accepted (the database column is VARCHAR(255)).</summary>
     public const int MaxLength = 255;
 
+    /// <summary>The rule of <see cref="IsValid"/> in words, for error messages on every side (VMA API, bus, CLI).</summary>
+    public const string Rule =
+        "1 to 255 characters of ASCII letters, digits, '-', '_', '.' or ':', and not '.' or '..' (it is a URL path segment)";
+
     public static Guid ToCorrelationId(string jobId)
     {
         if (!IsValid(jobId))
         {
-            throw new ArgumentException(
-                $"job id must be 1 to {MaxLength} characters of letters, digits, '-', '_', '.' or ':'", nameof(jobId));
+            throw new ArgumentException($"job id must be {Rule}", nameof(jobId));
         }
 
         Span<byte> input = stackalloc byte[16 + Encoding.UTF8.GetMaxByteCount(jobId.Length)];
@@ -37,8 +40,13 @@ public static class JobIdentity
         return new Guid(hash[..16], bigEndian: true);
     }
 
+    /// <remarks>
+    /// '.' and '..' are refused because the id is a segment of the VMA's progress URL, where they normalise away
+    /// (<c>/api/v1/progress/..</c> is <c>/api/v1/</c>): such a job could be started but never polled.
+    /// </remarks>
     public static bool IsValid(string? jobId) =>
         !string.IsNullOrEmpty(jobId)
         && jobId.Length <= MaxLength
+        && jobId is not ("." or "..")
         && jobId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
 }

@@ -8,6 +8,7 @@ using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
 using Migration.OmaWorkers.Saga.Activities;
+using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
 using Polly;
 
@@ -23,6 +24,8 @@ public static class OmaWorkersSetup
         services.TryAddSingleton(TimeProvider.System);
         services.AddMigrationPersistence(configuration);
         services.AddReplicationStateRepository();
+        services.AddMetrics();
+        services.TryAddSingleton<OmaMetrics>();
         services.TryAddScoped<JobLog>();
         services.TryAddScoped<JobFailure>();
         services.TryAddScoped<StartJobActivity>();
@@ -36,17 +39,23 @@ public static class OmaWorkersSetup
         services.TryAddScoped<RejectStartActivity>();
         services.TryAddScoped(typeof(LogIgnoredActivity<>));
 
+        services.TryAddSingleton(sp => new VmaClientTls(
+            sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<VmaClientTls>()));
         services.AddHttpClient<VmaClient>()
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {
                 var client = sp.GetRequiredService<IOptions<VmaClientOptions>>().Value;
-                return new SocketsHttpHandler
+                var handler = new SocketsHttpHandler
                 {
                     PooledConnectionLifetime = client.PooledConnectionLifetime,
                     Proxy = client.ProxyUrl is null ? null : new System.Net.WebProxy(client.ProxyUrl),
                     UseProxy = client.ProxyUrl is not null,
                     MaxConnectionsPerServer = 256,
                 };
+                sp.GetRequiredService<VmaClientTls>().Apply(handler.SslOptions);
+                return handler;
             })
             .AddResilienceHandler("vma", (pipeline, context) =>
             {

@@ -3,6 +3,7 @@ using Migration.Oma.Hosting;
 using Migration.Oma.Persistence;
 using Migration.Scheduler.Hosting;
 using Migration.Scheduler.Messages;
+using Migration.Scheduler.Telemetry;
 
 namespace Migration.Scheduler;
 
@@ -24,6 +25,7 @@ public partial class Program
         });
         builder.Services.AddPollScheduler(builder.Configuration);
         builder.Services.AddSchedulerHealth();
+        builder.Services.AddJobGauges(builder.Configuration);
 
         var app = builder.Build();
         app.MapServiceDefaults();

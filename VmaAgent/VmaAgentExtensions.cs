@@ -7,6 +7,7 @@ using Migration.VmaAgent.Jobs;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Targets;
 using Migration.VmaAgent.Telemetry;
+using Migration.VmaAgent.Tls;
 using OpenTelemetry.Metrics;
 
 namespace Migration.VmaAgent;
@@ -27,10 +28,13 @@ public static class VmaAgentExtensions
             provider.GetRequiredService<IOptions<VmaOptions>>().Value.Source switch
             {
                 VmaSourceKind.Simulated => new SimulatedSource(provider.GetRequiredService<SimulatedInventory>()),
+                VmaSourceKind.VSphere => ActivatorUtilities.CreateInstance<Sources.VSphere.VSphereSource>(provider),
                 var other => throw new InvalidOperationException($"Vma:Source={other} is not available in this build"),
             });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, NbdTargetProvider>());
         services.AddSingleton<TargetResolver>();
+        services.AddSingleton<TargetPolicy>();
 
         services.AddSingleton<VmaMetrics>();
         services.AddSingleton<JobRunner>();
@@ -38,6 +42,7 @@ public static class VmaAgentExtensions
         services.AddHostedService<JobSupervisor>();
 
         services.AddProblemDetails();
+        services.AddVmaTls(configuration);
         services.AddHealthChecks().AddCheck<ReadinessCheck>("vma-target", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(VmaMetrics.MeterName)

@@ -52,9 +52,11 @@ servers_ensure_packages() {
 }
 
 # prometheus brings promtool and the server the alert-rule and dashboard tests run; kubectl (Debian's
-# kubernetes-client, unless a kubectl is already installed) renders the Kubernetes overlays.
+# kubernetes-client, unless a kubectl is already installed) renders the Kubernetes overlays; golang-go and
+# golang-github-vmware-govmomi-dev build the vCenter simulator fixture (scripts/vcsim.sh); nbdkit, libnbd-bin
+# (nbdcopy, nbdinfo) and qemu-utils (qemu-nbd) are the NBD servers and tools of Tests/Nbd.Tests and the nbd benchmark.
 servers_install() {
-  local packages=(postgresql rabbitmq-server prometheus)
+  local packages=(postgresql rabbitmq-server prometheus golang-go golang-github-vmware-govmomi-dev nbdkit libnbd-bin qemu-utils)
   command -v kubectl >/dev/null || packages+=(kubernetes-client)
   servers_ensure_packages "${packages[@]}"
 }

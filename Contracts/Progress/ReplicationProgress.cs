@@ -29,6 +29,9 @@ public sealed record ReplicationProgress
     /// <summary>Addition: the VM this job replicates.</summary>
     public string? VmName { get; init; }
 
+    /// <summary>Addition: what the VMA did that the JobLog should show (CBT enabled, fallbacks, orphaned snapshots removed), in order.</summary>
+    public IReadOnlyList<JobNote>? Notes { get; init; }
+
     /// <summary>Addition: why the job failed (null unless <see cref="Status"/> is Failed).</summary>
     public string? Error { get; init; }
 
@@ -98,9 +101,27 @@ public sealed record DiskProgress
     /// <summary>Addition: this disk's change id after the sync (known from the Snapshot stage on).</summary>
     public string? ChangeId { get; init; }
 
+    /// <summary>Addition: why this disk gets a full sync although a previous change id was given (CBT reset, rejected change id).</summary>
+    public string? FullSyncReason { get; init; }
+
     /// <summary>Addition: the disk's capacity, for context; never the basis of a percentage.</summary>
     public long CapacityBytes { get; init; }
 
     /// <summary>Addition: how many changed (or allocated) areas this sync moves.</summary>
     public int? BlocksChanged { get; init; }
+}
+
+/// <summary>One entry of the VMA's notes: the OMA writes each one to the JobLog once (by <see cref="Sequence"/>).</summary>
+public sealed record JobNote
+{
+    public int Sequence { get; init; }
+
+    public DateTimeOffset At { get; init; }
+
+    public required string Kind { get; init; }
+
+    /// <summary>"Information" or "Warning".</summary>
+    public string Level { get; init; } = "Information";
+
+    public required string Message { get; init; }
 }

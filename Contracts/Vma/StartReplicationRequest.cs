@@ -19,4 +19,7 @@ public sealed record StartReplicationRequest
 
     /// <summary>Left out: the VMA's configured default target.</summary>
     public ReplicationTarget? Target { get; init; }
+
+    /// <summary>Bytes per second this job may move, all disks together; left out: the VMA's <c>Vma:Jobs:ThroughputCapPerJob</c>.</summary>
+    public long? BandwidthLimitBps { get; init; }
 }

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Options;
 using Migration.Oma;
 using Migration.Contracts;
+using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
 
 namespace Migration.OmaWorkers.Consumers;
@@ -9,6 +10,7 @@ namespace Migration.OmaWorkers.Consumers;
 /// <summary>Asks the VMA for one job's progress and reports what it saw; never writes job state itself.</summary>
 public sealed partial class PollProgressConsumer(
     VmaClient vma,
+    OmaMetrics metrics,
     TimeProvider time,
     IOptions<TrackingOptions> options,
     ILogger<PollProgressConsumer> logger) : IConsumer<PollProgress>
@@ -20,12 +22,16 @@ public sealed partial class PollProgressConsumer(
         if (age > options.Value.PollStaleAfter)
         {
             LogStale(logger, poll.JobId, age);
+            metrics.PollDroppedStale();
             return; // a newer sweep has asked again: missed polls are skipped, not burst
         }
 
+        var sent = time.GetTimestamp();
         var result = await vma.GetProgressAsync(poll.VmaUrl, poll.JobId, context.CancellationToken);
+        var roundTrip = time.GetElapsedTime(sent);
         if (result.Progress is { } progress)
         {
+            metrics.PollSucceeded(poll.VmaUrl, roundTrip);
             await context.Publish(new ProgressObserved
             {
                 JobId = poll.JobId,
@@ -36,6 +42,7 @@ public sealed partial class PollProgressConsumer(
             return;
         }
 
+        metrics.PollFailed(poll.VmaUrl, roundTrip, result.FailureReason ?? PollFailureReason.Unreachable);
         LogFailed(logger, poll.JobId, poll.VmaUrl, result.Error);
         await context.Publish(new ProgressPollFailed
         {

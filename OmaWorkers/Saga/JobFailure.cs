@@ -1,6 +1,7 @@
 using Migration.Contracts;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
+using Migration.Contracts.Text;
 using Migration.Oma.Persistence;
 using MassTransit;
 
@@ -18,7 +19,7 @@ public sealed class JobFailure(IJobQueries queries, JobLog jobLog, TimeProvider 
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(context);
         var now = time.GetUtcNow();
-        job.ErrorMessage = error;
+        job.ErrorMessage = SafeText.Escape(error, 2000);
         job.CompletedAt = progress?.CompletedAt ?? now;
         job.NextPollAt = null;
         job.UpdatedAt = now;

@@ -1,4 +1,6 @@
+using Migration.Contracts.Text;
 using Migration.Oma.Persistence;
+using Migration.OmaWorkers.Telemetry;
 
 namespace Migration.OmaWorkers.Saga;
 
@@ -6,7 +8,7 @@ namespace Migration.OmaWorkers.Saga;
 /// The seed's JobLog: every entry is both a structured log event and a <c>job_log</c> row (added to the step's
 /// <see cref="UnsavedRows"/>, written with the job row), each carrying the job and correlation ids.
 /// </summary>
-public sealed partial class JobLog(TimeProvider time, ILogger<JobLog> logger)
+public sealed partial class JobLog(TimeProvider time, OmaMetrics metrics, ILogger<JobLog> logger)
 {
     public const string StartingPolling = "Starting progress polling for replication job";
     public const string StoppedPolling = "Stopped progress polling for job";
@@ -17,7 +19,10 @@ public sealed partial class JobLog(TimeProvider time, ILogger<JobLog> logger)
     public void Write(ReplicationState job, string eventKind, string message, string dedupeKey, LogLevel level = LogLevel.Information)
     {
         ArgumentNullException.ThrowIfNull(job);
+        // Messages quote what a VMA or an integrator sent (errors, names): one line, no terminal escapes, in the log and the row.
+        message = SafeText.Escape(message, 2000);
         Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
+        metrics.JobEvent(eventKind);
         job.Unsaved.AddLog(new JobLogEntry
         {
             JobId = job.JobId,

@@ -25,24 +25,24 @@ public sealed class VmaClient(HttpClient http)
             using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                return VmaProgressResult.Failed(404, "the VMA does not know this job (404)", jobUnknown: true);
+                return VmaProgressResult.Failed(404, "the VMA does not know this job (404)", PollFailureReason.JobUnknown);
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                return VmaProgressResult.Failed((int)response.StatusCode, $"the VMA answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                return VmaProgressResult.Failed((int)response.StatusCode, $"the VMA answered {(int)response.StatusCode} {response.ReasonPhrase}", PollFailureReason.HttpError);
             }
 
             var progress = await response.Content.ReadFromJsonAsync(ProgressJsonContext.Default.ReplicationProgress, cancellationToken);
             return progress is null
-                ? VmaProgressResult.Failed((int)response.StatusCode, "the VMA sent an empty progress document")
+                ? VmaProgressResult.Failed((int)response.StatusCode, "the VMA sent an empty progress document", PollFailureReason.InvalidDocument)
                 : VmaProgressResult.Ok(progress);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or JsonException
                                    or Polly.Timeout.TimeoutRejectedException
                                    or TaskCanceledException { CancellationToken.IsCancellationRequested: false })
         {
-            return VmaProgressResult.Failed(null, Describe(ex));
+            return VmaProgressResult.Failed(null, Describe(ex), Classify(ex));
         }
     }
 
@@ -82,7 +82,14 @@ public sealed class VmaClient(HttpClient http)
     {
         Polly.Timeout.TimeoutRejectedException or TaskCanceledException or TimeoutException => "the VMA did not answer within the HTTP timeout",
         JsonException json => $"the VMA sent an unreadable progress document: {json.Message}",
-        _ => $"the VMA could not be reached: {ex.Message}",
+        _ => $"the VMA could not be reached: {ex.Message}{(ex.InnerException is { } inner ? $" ({inner.GetBaseException().Message})" : "")}",
+    };
+
+    private static PollFailureReason Classify(Exception ex) => ex switch
+    {
+        Polly.Timeout.TimeoutRejectedException or TaskCanceledException or TimeoutException => PollFailureReason.Timeout,
+        JsonException => PollFailureReason.InvalidDocument,
+        _ => PollFailureReason.Unreachable,
     };
 
     private static string Truncate(string text) => text.Length <= 500 ? text : text[..500];
@@ -101,9 +108,21 @@ public enum VmaCallOutcome
 
 public sealed record VmaCallResult(VmaCallOutcome Outcome, int? HttpStatus, string Detail);
 
-public sealed record VmaProgressResult(ReplicationProgress? Progress, int? HttpStatus, string? Error, bool JobUnknown)
+public sealed record VmaProgressResult(ReplicationProgress? Progress, int? HttpStatus, string? Error, PollFailureReason? FailureReason)
 {
-    public static VmaProgressResult Ok(ReplicationProgress progress) => new(progress, 200, null, false);
+    public bool JobUnknown => FailureReason == PollFailureReason.JobUnknown;
 
-    public static VmaProgressResult Failed(int? status, string error, bool jobUnknown = false) => new(null, status, error, jobUnknown);
+    public static VmaProgressResult Ok(ReplicationProgress progress) => new(progress, 200, null, null);
+
+    public static VmaProgressResult Failed(int? status, string error, PollFailureReason reason) => new(null, status, error, reason);
+}
+
+/// <summary>Why a poll got no progress document (a bounded label of the poll-failure metric).</summary>
+public enum PollFailureReason
+{
+    Timeout,
+    Unreachable,
+    JobUnknown,
+    HttpError,
+    InvalidDocument,
 }

@@ -16,4 +16,25 @@ public sealed class VmaClientOptions
 
     /// <summary>Pooled connections are recycled after this long so DNS changes of a VMA are picked up.</summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The OMA's client certificate for mutual TLS (<c>VmaClient:ClientCertificate:Path</c> / <c>:KeyPath</c>, PEM; re-read when changed). Default none.</summary>
+    public ClientCertificateFiles ClientCertificate { get; set; } = new();
+
+    /// <summary>PEM bundle of the CA(s) a VMA's certificate must chain to (instead of the system's roots). Default none.</summary>
+    public string? TrustedCaPath { get; set; }
+
+    /// <summary>SHA-256 thumbprints of VMA certificates trusted without a CA. Default none.</summary>
+    public List<string> PinnedThumbprints { get; set; } = [];
+
+    /// <summary>Whether a VMA's certificate must name the host of its URL. Default true; turning it off is logged as a warning.</summary>
+    public bool VerifyHostname { get; set; } = true;
+}
+
+public sealed class ClientCertificateFiles
+{
+    /// <summary>PEM certificate (null: no client certificate is presented).</summary>
+    public string? Path { get; set; }
+
+    /// <summary>PEM private key of <see cref="Path"/>.</summary>
+    public string? KeyPath { get; set; }
 }

@@ -12,7 +12,7 @@ public sealed class RenderingTests
     [MemberData(nameof(Overlays))]
     public async Task Kubectl_kustomize_renders_the_overlay_and_the_result_keeps_every_invariant(string overlay)
     {
-        var rendered = await Kubectl.KustomizeAsync(RepositoryPaths.Overlay(overlay));
+        var rendered = await ExternalTool.KustomizeAsync(RepositoryPaths.Overlay(overlay));
         var set = new ManifestSet(ManifestSet.Parse(rendered), [], []);
 
         Assert.All(set.Objects.Where(o => o.Kind != "Namespace"), o => Assert.Equal("migration", o.Metadata.NamespaceProperty));
@@ -31,7 +31,7 @@ public sealed class RenderingTests
     [InlineData("prod", "SqlServer", "rabbitmq.prod.example.com", "1.0.0")]
     public async Task The_overlay_patches_reach_the_rendered_configuration(string overlay, string provider, string broker, string tag)
     {
-        var set = new ManifestSet(ManifestSet.Parse(await Kubectl.KustomizeAsync(RepositoryPaths.Overlay(overlay))), [], []);
+        var set = new ManifestSet(ManifestSet.Parse(await ExternalTool.KustomizeAsync(RepositoryPaths.Overlay(overlay))), [], []);
         var config = Assert.Single(set.OfKind<V1ConfigMap>(), c => c.Metadata.Name == "migration-config").Data;
         Assert.Equal(provider, config["Database__Provider"]);
         Assert.Equal(broker, config["Bus__RabbitMq__Host"]);

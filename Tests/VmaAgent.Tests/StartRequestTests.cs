@@ -68,7 +68,8 @@ public sealed class StartRequestTests(FastAgentFactory factory) : IClassFixture<
     [InlineData("incremental without change ids", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"sync_type":"incremental"}""", "previous_change_ids")]
     [InlineData("change id without sequence", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"previous_change_ids":{"disk-0":"6dfb5538-bf83-408a-a15e-3f549a234179"}}""", "previous_change_ids.disk-0")]
     [InlineData("change id not a uuid", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"previous_change_ids":{"disk-0":"abc/1"}}""", "previous_change_ids.disk-0")]
-    [InlineData("target nbd uri", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"target":{"disks":{"disk-0":{"uri":"nbd://127.0.0.1:10809/x"}}}}""", "target.disks.disk-0.uri")]
+    [InlineData("target nbd+unix uri without socket", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"target":{"disks":{"disk-0":{"uri":"nbd+unix:///x"}}}}""", "target.disks.disk-0.uri")]
+    [InlineData("bandwidth limit zero", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"bandwidth_limit_bps":0}""", "bandwidth_limit_bps")]
     [InlineData("target http uri", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"target":{"disks":{"disk-0":{"uri":"http://example/x.img"}}}}""", "target.disks.disk-0.uri")]
     [InlineData("target relative path", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"target":{"disks":{"disk-0":{"uri":"images/x.img"}}}}""", "target.disks.disk-0.uri")]
     [InlineData("target without disks", """{"job_id":"bad-1","vm":{"name":"demo-vm-1"},"target":{"disks":{}}}""", "target.disks")]
@@ -127,17 +128,15 @@ public sealed class StartRequestTests(FastAgentFactory factory) : IClassFixture<
     }
 
     [Fact]
-    public async Task A_target_naming_a_disk_the_vm_lacks_fails_the_job_at_discover()
+    public async Task A_target_naming_a_disk_the_vm_lacks_is_refused_naming_the_field()
     {
         var uri = new Uri(Path.Combine(factory.TargetDirectory, "elsewhere", "x.img")).AbsoluteUri;
         var response = await _client.StartAsync(
             """{"job_id":"target-1","vm":{"name":"demo-vm-1"},"target":{"disks":{"disk-7":{"uri":"URI"}}}}""".Replace("URI", uri, StringComparison.Ordinal));
 
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var progress = await _client.WaitFinishedAsync("target-1");
-        Assert.Equal(VmaJobStatus.Failed, progress.Status);
-        Assert.Equal(ReplicationStage.Discover, progress.Stage);
-        Assert.Contains("disk-7", progress.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("target.disks.disk-7", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/api/v1/progress/target-1")).StatusCode);
     }
 
     [Fact]

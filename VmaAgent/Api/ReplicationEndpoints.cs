@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Migration.Contracts.Text;
+using Migration.Contracts.Vma;
 using Migration.VmaAgent.Jobs;
 using Migration.VmaAgent.Sources;
+using Migration.VmaAgent.Targets;
 
 namespace Migration.VmaAgent.Api;
 
@@ -16,14 +19,29 @@ public static class ReplicationEndpoints
         return endpoints;
     }
 
-    /// <summary>202 started (or the same body again); 400 invalid field; 409 same id, other body or unknown VM (SPEC: invalid input is 400 naming the field).</summary>
-    public static async Task<IResult> StartAsync(HttpRequest http, JobRegistry registry, IReplicationSource source, CancellationToken cancellationToken)
+    /// <summary>
+    /// 202 started (or the same body again); 400 invalid field or unknown VM; 409 same id, other body; 413 body over
+    /// 64 KiB; 415 not JSON; 503 too many jobs kept (SPEC: invalid input is 400 naming the field).
+    /// </summary>
+    public static async Task<IResult> StartAsync(HttpRequest http, JobRegistry registry, IReplicationSource source, TargetPolicy targets,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var parsed = await StartRequestParser.ReadAsync(http.Body, cancellationToken);
+        var logger = loggers.CreateLogger(typeof(ReplicationEndpoints).FullName!);
+        var body = await JsonBody.ReadAsync(http, logger, optional: false, cancellationToken);
+        if (body.Refusal is not null)
+        {
+            return body.Refusal;
+        }
+
+        var parsed = StartRequestParser.Parse(body.Body);
+        if (parsed.IsValid)
+        {
+            AddTargetRefusals(parsed, targets);
+        }
+
         if (!parsed.IsValid)
         {
-            return TypedResults.ValidationProblem(parsed.Errors, title: "The start request is invalid",
-                detail: string.Join("; ", parsed.Errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+            return Invalid(parsed.Errors);
         }
 
         var request = parsed.Request!;
@@ -34,19 +52,81 @@ public static class ReplicationEndpoints
             return Existing(known, fingerprint);
         }
 
-        var vm = await source.FindVmAsync(request.Vm!, cancellationToken);
+        SourceVm? vm;
+        try
+        {
+            vm = await source.FindVmAsync(request.Vm!, cancellationToken);
+        }
+        catch (AmbiguousVmException ex)
+        {
+            return TypedResults.Problem(title: "Ambiguous VM", detail: $"vm: {ex.Message}", statusCode: StatusCodes.Status400BadRequest,
+                extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["vm"] = [ex.Message] } });
+        }
+        catch (SourceUnavailableException ex)
+        {
+            // 422, not 503: the OMA fails the job at once with this message instead of waiting out its contact timeout.
+            return TypedResults.Problem(title: $"The {source.Kind} source cannot answer", detail: ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+
         if (vm is null)
         {
             return TypedResults.Problem(
                 title: "Unknown VM",
-                detail: $"vm: no VM matches {request.Vm!.Display} in the {source.Kind} inventory",
+                detail: $"vm: no VM matches {SafeText.Escape(request.Vm!.Display, 200)} in the {source.Kind} inventory",
                 statusCode: StatusCodes.Status400BadRequest,
                 extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["vm"] = ["no such VM"] } });
+        }
+
+        if (UnknownDisks(request, vm) is { Count: > 0 } unknownDisks)
+        {
+            return Invalid(unknownDisks);
+        }
+
+        if (!registry.MakeRoom())
+        {
+            return TypedResults.Problem(
+                title: "Too many jobs",
+                detail: "this agent keeps as many jobs as Vma:Jobs:MaxRetainedJobs allows and all of them are still running; try again later",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
         var (job, created) = registry.GetOrStart(jobId, fingerprint, request, vm);
         return created ? Accepted(job) : Existing(job, fingerprint);
     }
+
+    private static void AddTargetRefusals(StartRequestParser.Result parsed, TargetPolicy targets)
+    {
+        foreach (var (diskId, disk) in parsed.Request!.Target?.Disks ?? new Dictionary<string, TargetDisk>())
+        {
+            if (disk?.Uri is { } uri && targets.Check(uri) is { } refusal)
+            {
+                parsed.Errors[$"target.disks.{SafeText.Escape(diskId, 128)}.uri"] = [refusal];
+            }
+        }
+    }
+
+    /// <summary>previous_change_ids and target.disks may only name disks the VM has.</summary>
+    private static Dictionary<string, string[]> UnknownDisks(StartReplicationRequest request, SourceVm vm)
+    {
+        var disks = vm.Disks.Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var known = $"{vm.Disks.Count} disk(s): {string.Join(", ", disks.Select(d => SafeText.Escape(d, 64)))}";
+        foreach (var diskId in (request.PreviousChangeIds?.Keys ?? []).Where(id => !disks.Contains(id)))
+        {
+            errors[$"previous_change_ids.{SafeText.Escape(diskId, 128)}"] = [$"the VM has no such disk; it has {known}"];
+        }
+
+        foreach (var diskId in (request.Target?.Disks.Keys ?? []).Where(id => !disks.Contains(id)))
+        {
+            errors[$"target.disks.{SafeText.Escape(diskId, 128)}"] = [$"the VM has no such disk; it has {known}"];
+        }
+
+        return errors;
+    }
+
+    private static IResult Invalid(Dictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "The start request is invalid",
+            detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
 
     /// <summary>200 the progress document; 404 unknown job.</summary>
     public static IResult GetProgress(string jobId, JobRegistry registry) =>
@@ -82,7 +162,7 @@ public static class ReplicationEndpoints
         new AcceptedWithBody($"/api/v1/progress/{Uri.EscapeDataString(job.JobId)}", job.Snapshot.Json);
 
     private static ProblemHttpResult UnknownJob(string jobId) =>
-        TypedResults.Problem(title: "Unknown job", detail: $"no job with id {jobId} is known to this VMA", statusCode: StatusCodes.Status404NotFound);
+        TypedResults.Problem(title: "Unknown job", detail: $"no job with id {SafeText.Escape(jobId, 300)} is known to this VMA", statusCode: StatusCodes.Status404NotFound);
 
     /// <summary>202 with a Location header and the current progress document.</summary>
     private sealed class AcceptedWithBody(string location, byte[] json) : IResult

@@ -30,23 +30,34 @@ public static class SimulatorEndpoints
     }
 
     /// <summary>200 what was written; 400 invalid body; 404 unknown VM.</summary>
-    public static async Task<IResult> ChangeAsync(string name, HttpRequest http, SimulatedInventory inventory, CancellationToken cancellationToken)
+    public static async Task<IResult> ChangeAsync(string name, HttpRequest http, SimulatedInventory inventory, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         if (inventory.Vms.All(vm => vm.Name != name))
         {
             return UnknownVm(name);
         }
 
+        var body = await JsonBody.ReadAsync(http, loggers.CreateLogger(typeof(SimulatorEndpoints).FullName!), optional: true, cancellationToken);
+        if (body.Refusal is not null)
+        {
+            return body.Refusal;
+        }
+
         ChangeRequestDto request;
         try
         {
-            request = http.ContentLength == 0
+            request = body.Body!.Length == 0
                 ? new ChangeRequestDto()
-                : await JsonSerializer.DeserializeAsync(http.Body, SimulatorJsonContext.Default.ChangeRequestDto, cancellationToken) ?? new ChangeRequestDto();
+                : JsonSerializer.Deserialize(body.Body, SimulatorJsonContext.Default.ChangeRequestDto) ?? new ChangeRequestDto();
         }
         catch (JsonException ex)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [ex.Path?.TrimStart('$', '.') is { Length: > 0 } p ? p : "body"] = [ex.Message] });
+            var field = ex.Path?.TrimStart('$', '.') is { Length: > 0 } p ? Contracts.Text.SafeText.Escape(p, 100) : "body";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [field] = [ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field" : "is not valid here (areas, area_bytes and seed are whole numbers)"],
+            });
         }
 
         if (request.Areas is < 1 or > 100_000)

@@ -1,8 +1,10 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Migration.Contracts;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
+using Migration.Contracts.Text;
 using Migration.Contracts.Vma;
 using Migration.VmaAgent.Targets;
 
@@ -19,12 +21,23 @@ public static partial class StartRequestParser
         public bool IsValid => Request is not null && Errors.Count == 0;
     }
 
+    /// <summary>Most entries <c>previous_change_ids</c> or <c>target.disks</c> may have (a VM has at most 60 virtual disks).</summary>
+    public const int MaxDisks = 64;
+
     public static async Task<Result> ReadAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, cancellationToken);
+        return Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>Strict reading (<see cref="StrictJson"/>), then <see cref="Validate"/>; errors name API fields only.</summary>
+    public static Result Parse(ReadOnlySpan<byte> body)
     {
         StartReplicationRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync(body, ProgressJsonContext.Default.StartReplicationRequest, cancellationToken);
+            request = JsonSerializer.Deserialize(body, StrictJson.StartReplicationRequest);
         }
         catch (JsonException ex)
         {
@@ -44,7 +57,7 @@ public static partial class StartRequestParser
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!JobIdentity.IsValid(request.JobId))
         {
-            errors["job_id"] = [$"required: 1 to {JobIdentity.MaxLength} characters of letters, digits, '-', '_', '.' or ':'"];
+            errors["job_id"] = [$"required: {JobIdentity.Rule}"];
         }
 
         if (request.Vm is null)
@@ -65,16 +78,28 @@ public static partial class StartRequestParser
             errors["previous_change_ids"] = ["required when sync_type is incremental"];
         }
 
-        foreach (var (diskId, changeId) in request.PreviousChangeIds ?? new Dictionary<string, string>())
+        if (request.PreviousChangeIds?.Count > MaxDisks)
         {
-            if (string.IsNullOrWhiteSpace(diskId))
+            errors["previous_change_ids"] = [$"at most {MaxDisks} entries (one per disk of the VM)"];
+        }
+        else
+        {
+            foreach (var (diskId, changeId) in request.PreviousChangeIds ?? new Dictionary<string, string>())
             {
-                errors["previous_change_ids"] = ["disk ids must not be empty"];
+                if (string.IsNullOrWhiteSpace(diskId))
+                {
+                    errors["previous_change_ids"] = ["disk ids must not be empty"];
+                }
+                else if (!IsChangeId(changeId))
+                {
+                    errors[$"previous_change_ids.{SafeText.Escape(diskId, 128)}"] = ["must be a CBT change id of the form <uuid>/<sequence>"];
+                }
             }
-            else if (!IsChangeId(changeId))
-            {
-                errors[$"previous_change_ids.{diskId}"] = ["must be a CBT change id of the form <uuid>/<sequence>"];
-            }
+        }
+
+        if (request.BandwidthLimitBps is <= 0)
+        {
+            errors["bandwidth_limit_bps"] = ["must be a positive number of bytes per second"];
         }
 
         if (request.Target is { } target)
@@ -83,6 +108,10 @@ public static partial class StartRequestParser
             {
                 errors["target.disks"] = ["must map at least one disk id to {\"uri\": ...}; leave target out to use the VMA's default"];
             }
+            else if (target.Disks.Count > MaxDisks)
+            {
+                errors["target.disks"] = [$"at most {MaxDisks} entries (one per disk of the VM)"];
+            }
             else
             {
                 foreach (var (diskId, disk) in target.Disks)
@@ -90,7 +119,7 @@ public static partial class StartRequestParser
                     var uriError = disk is null ? "required" : TargetResolver.Validate(disk.Uri, out _);
                     if (uriError is not null)
                     {
-                        errors[$"target.disks.{diskId}.uri"] = [uriError];
+                        errors[$"target.disks.{SafeText.Escape(diskId, 128)}.uri"] = [uriError];
                     }
                 }
             }
@@ -99,7 +128,10 @@ public static partial class StartRequestParser
         return errors;
     }
 
-    /// <summary>The request in one canonical text (dictionaries sorted), so the same body sent again compares equal.</summary>
+    /// <summary>
+    /// SHA-256 of the request in one canonical text (dictionaries sorted), so the same body sent again compares equal;
+    /// a job keeps this digest, not a copy of the body.
+    /// </summary>
     public static string Fingerprint(StartReplicationRequest request)
     {
         var canonical = request with
@@ -111,7 +143,7 @@ public static partial class StartRequestParser
                 Disks = new SortedDictionary<string, TargetDisk>(request.Target.Disks.ToDictionary(), StringComparer.Ordinal),
             },
         };
-        return JsonSerializer.Serialize(canonical, ProgressJsonContext.Default.StartReplicationRequest);
+        return Convert.ToHexString(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(canonical, ProgressJsonContext.Default.StartReplicationRequest)));
     }
 
     private static Dictionary<string, string[]> Error(string field, string message) =>
@@ -127,25 +159,52 @@ public static partial class StartRequestParser
             path = path.Length == 0 ? unmapped.Groups[1].Value : $"{path}.{unmapped.Groups[1].Value}";
         }
 
-        return path.Length == 0 ? "body" : path;
+        return path.Length == 0 ? "body" : SafeText.Escape(path, 200);
     }
 
+    /// <summary>What is wrong, in the API's words: the serializer's own messages name .NET types and are never passed on.</summary>
     private static string Describe(JsonException ex)
     {
-        if (UnmappedProperty().IsMatch(ex.Message))
+        var message = ex.Message;
+        if (UnmappedProperty().IsMatch(message))
         {
             return "unknown field";
         }
 
-        if (ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        if (message.StartsWith("Duplicate", StringComparison.Ordinal))
         {
-            return ex.Path == "$.sync_type" ? "must be auto, full or incremental" : "has a value of the wrong type or form";
+            return "duplicate field: each field may appear once";
         }
 
-        // The first sentence of the serializer's message is enough for a client.
-        var message = ex.Message;
-        var cut = message.IndexOf(". Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        if (message.StartsWith("must be one of ", StringComparison.Ordinal))
+        {
+            var cut = message.IndexOf(". Path:", StringComparison.Ordinal);
+            return cut > 0 ? message[..cut] : message.TrimEnd('.');
+        }
+
+        if (message.Contains("depth", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"nested deeper than {StrictJson.MaxDepth} levels";
+        }
+
+        if (message.Contains("null", StringComparison.Ordinal))
+        {
+            return "must not be null";
+        }
+
+        if (message.Contains("missing required", StringComparison.OrdinalIgnoreCase))
+        {
+            return "a required field is missing";
+        }
+
+        if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            return "has a value of the wrong type or form";
+        }
+
+        return ex.LineNumber is { } line && ex.BytePositionInLine is { } position
+            ? $"is not valid JSON (line {line + 1}, byte {position + 1})"
+            : "is not valid JSON";
     }
 
     /// <summary>

@@ -5,7 +5,7 @@ public sealed class VmaOptions
 {
     public const string SectionName = "Vma";
 
-    /// <summary>Where disks are read from. Default <see cref="VmaSourceKind.Simulated"/>; <c>VSphere</c> is rejected at start-up until its client lands.</summary>
+    /// <summary>Where disks are read from. Default <see cref="VmaSourceKind.Simulated"/>; <c>VSphere</c> reads real VMs through vCenter (<see cref="VSphere"/>).</summary>
     public VmaSourceKind Source { get; set; } = VmaSourceKind.Simulated;
 
     /// <summary>Where disk images go when a job names no target (section <c>Vma:Target</c>).</summary>
@@ -14,8 +14,17 @@ public sealed class VmaOptions
     /// <summary>The built-in synthetic inventory (section <c>Vma:Simulated</c>).</summary>
     public SimulatedSourceOptions Simulated { get; set; } = new();
 
+    /// <summary>vCenter connection when <see cref="Source"/> is VSphere (section <c>Vma:VSphere</c>).</summary>
+    public VSphereOptions VSphere { get; set; } = new();
+
     /// <summary>Job scheduling, pacing and progress reporting (section <c>Vma:Jobs</c>).</summary>
     public JobOptions Jobs { get; set; } = new();
+
+    /// <summary>The NBD client used for NBD targets and sources (section <c>Vma:Nbd</c>).</summary>
+    public Nbd.NbdClientOptions Nbd { get; set; } = new();
+
+    /// <summary>Who may call the agent when it serves HTTPS (section <c>Vma:Tls</c>).</summary>
+    public Tls.VmaTlsOptions Tls { get; set; } = new();
 }
 
 public enum VmaSourceKind
@@ -28,6 +37,14 @@ public sealed class FileTargetOptions
 {
     /// <summary>Directory of the default file target: images at <c>&lt;Directory&gt;/&lt;vm&gt;/&lt;disk-id&gt;.img</c>. Default <c>data/targets</c> (relative to the working directory).</summary>
     public string Directory { get; set; } = "data/targets";
+
+    /// <summary>
+    /// Directories a request's <c>file://</c> target may lie in (after resolving symlinks). Default: only <see cref="Directory"/>.
+    /// </summary>
+    public List<string> AllowedRoots { get; set; } = [];
+
+    /// <summary>Hosts a request's <c>nbd://</c> target may name. Default: loopback only (localhost, 127.0.0.1, ::1).</summary>
+    public List<string> AllowedNbdHosts { get; set; } = [];
 }
 
 public sealed class SimulatedSourceOptions
@@ -57,7 +74,8 @@ public sealed class JobOptions
     public int MaxConcurrentJobs { get; set; } = 4;
 
     /// <summary>
-    /// Bytes per second one job may move (all its disks together); 0 = no cap. Default 8 MiB/s: progress stays
+    /// Bytes per second one job may move (all its disks together) unless its start request gives
+    /// <c>bandwidth_limit_bps</c>; 0 = no cap. Default 8 MiB/s: progress stays
     /// visible to a 2-second poller, and a 3-VM demo (about 100 MiB for the largest full sync) still finishes in seconds.
     /// </summary>
     public ByteSize ThroughputCapPerJob { get; set; } = ByteSize.FromMebibytes(8);
@@ -65,14 +83,26 @@ public sealed class JobOptions
     /// <summary>Pause at the start of each of the nine stages so each one is observable; 0 for tests. Default 250 ms.</summary>
     public TimeSpan StageDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Largest read/write of one transfer step. Default 1 MiB (under a throughput cap, at most a tenth of a second's worth).</summary>
-    public ByteSize ChunkSize { get; set; } = ByteSize.FromMebibytes(1);
+    /// <summary>Largest read/write of one transfer step. Default 256 KiB (under a throughput cap, at most a tenth of a second's worth).</summary>
+    public ByteSize ChunkSize { get; set; } = ByteSize.FromKibibytes(256);
+
+    /// <summary>Requests in flight per disk (each holds one ChunkSize buffer, so memory is their product). Default 16.</summary>
+    public int RequestsInFlight { get; set; } = 16;
+
+    /// <summary>How often a transfer flushes its target and records how far it got (the resume point). Default 5 s.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Window of the throughput moving average. Default 3 s.</summary>
     public TimeSpan ThroughputWindow { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How long a finished job stays queryable. Default 24 h.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Most jobs kept in memory; at the limit the oldest finished job is dropped before its retention ends, and when
+    /// every kept job is still running a new start is refused with 503. Default 10,000.
+    /// </summary>
+    public int MaxRetainedJobs { get; set; } = 10_000;
 
     /// <summary>How often finished jobs past their retention are dropped. Default 1 min.</summary>
     public TimeSpan RetentionSweepInterval { get; set; } = TimeSpan.FromMinutes(1);

@@ -10,7 +10,7 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
         var failures = new List<string>();
         if (options.Source == VmaSourceKind.VSphere)
         {
-            failures.Add("Vma:Source=VSphere is not available in this build yet (the vim25 client is a later issue); use Vma:Source=Simulated");
+            failures.AddRange(VSphereOptionsRules.Check(options.VSphere));
         }
 
         if (!Enum.IsDefined(options.Source))
@@ -70,6 +70,27 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
         if (jobs.ChunkSize.Bytes is < 512 or > 64L << 20)
         {
             failures.Add("Vma:Jobs:ChunkSize must be between 512B and 64MiB");
+        }
+
+        if (jobs.RequestsInFlight is < 1 or > 1024)
+        {
+            failures.Add("Vma:Jobs:RequestsInFlight must be between 1 and 1024");
+        }
+
+        if (jobs.CheckpointInterval <= TimeSpan.Zero)
+        {
+            failures.Add("Vma:Jobs:CheckpointInterval must be positive");
+        }
+
+        var nbd = options.Nbd;
+        if (nbd.ConnectTimeout <= TimeSpan.Zero || nbd.RequestTimeout <= TimeSpan.Zero || nbd.ReconnectDelay < TimeSpan.Zero)
+        {
+            failures.Add("Vma:Nbd:ConnectTimeout and :RequestTimeout must be positive, :ReconnectDelay not negative");
+        }
+
+        if (nbd.Connections is < 1 or > 16 || nbd.ReconnectAttempts is < 0 or > 100)
+        {
+            failures.Add("Vma:Nbd:Connections must be between 1 and 16, :ReconnectAttempts between 0 and 100");
         }
 
         if (jobs.ThroughputWindow <= TimeSpan.Zero)

@@ -22,6 +22,8 @@ internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMet
 
     public string? ChangeId { get; set; }
 
+    public string? FullSyncReason { get; set; }
+
     public long PlannedBytes { get; set; }
 
     public int? Areas { get; set; }
@@ -46,6 +48,7 @@ internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMet
             SyncType = FullSync ? "full" : "incremental",
             PreviousChangeId = FullSync ? null : PreviousChangeId,
             ChangeId = ChangeId,
+            FullSyncReason = FullSyncReason,
             CapacityBytes = Disk.CapacityBytes,
             BlocksChanged = Areas,
         };

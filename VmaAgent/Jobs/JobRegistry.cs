@@ -34,6 +34,28 @@ public sealed class JobRegistry(TimeProvider time, IOptions<VmaOptions> options,
         return (job, true);
     }
 
+    /// <summary>
+    /// Below <c>Vma:Jobs:MaxRetainedJobs</c>: true. At it: drops the job that finished first and returns true, or
+    /// returns false when every kept job is still running.
+    /// </summary>
+    public bool MakeRoom()
+    {
+        while (_jobs.Count >= options.Value.Jobs.MaxRetainedJobs)
+        {
+            var oldest = _jobs.Values
+                .Where(j => j.Snapshot.Document.CompletedAt is not null)
+                .MinBy(j => j.Snapshot.Document.CompletedAt);
+            if (oldest is null)
+            {
+                return false;
+            }
+
+            _jobs.TryRemove(oldest.JobId, out _);
+        }
+
+        return true;
+    }
+
     /// <summary>Drops finished jobs whose retention has passed; returns how many.</summary>
     public int RemoveExpired()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Migration.Contracts.Text;
 using Migration.Contracts.Status;
 using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Sources;
@@ -30,7 +31,7 @@ public sealed partial class JobRunner(
     public void Start(ReplicationJob job)
     {
         metrics.JobStarted();
-        LogAccepted(job.JobId, job.Vm.Name);
+        LogAccepted(job.JobId, SafeText.Escape(job.Vm.Name));
         _running[job] = Task.Run(() => RunAsync(job));
     }
 
@@ -85,7 +86,11 @@ public sealed partial class JobRunner(
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.EnableCBT, VmaJobStatus.Preparing, ct);
-            await source.EnableChangeTrackingAsync(vm, ct);
+            if (await source.EnableChangeTrackingAsync(vm, ct) is { } enabled)
+            {
+                job.AddNote("cbt-enabled", enabled);
+            }
+
             job.Touch();
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.QueryCBT, VmaJobStatus.Preparing, ct);
@@ -96,13 +101,19 @@ public sealed partial class JobRunner(
                 if (full && reason is not null && previous is not null)
                 {
                     LogFallbackToFull(disk.Disk.Id, previous, reason);
+                    job.AddNote("full-sync-fallback", $"Disk {disk.Disk.Id}: full sync instead of an incremental from {previous}: {reason}", "Warning");
                 }
 
-                job.PlanDisk(disk.Index, full, previous);
+                job.PlanDisk(disk.Index, full, previous, full && previous is not null ? reason : null);
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Snapshot, VmaJobStatus.Snapshotting, ct, VmaDiskStatus.Snapshotting);
             snapshot = await source.CreateSnapshotAsync(vm, $"migration-{job.JobId}", ct);
+            foreach (var note in snapshot.Notes)
+            {
+                job.AddNote("snapshot", note, "Warning");
+            }
+
             var plans = new IReadOnlyList<DiskArea>[job.Disks.Count];
             foreach (var disk in job.Disks)
             {
@@ -113,7 +124,8 @@ public sealed partial class JobRunner(
                 if (areas.InvalidReason is { } invalid)
                 {
                     LogFallbackToFull(disk.Disk.Id, disk.PreviousChangeId!, invalid);
-                    job.PlanDisk(disk.Index, fullSync: true, previousChangeId: null);
+                    job.AddNote("full-sync-fallback", $"Disk {disk.Disk.Id}: full sync instead of an incremental from {disk.PreviousChangeId}: {invalid}", "Warning");
+                    job.PlanDisk(disk.Index, fullSync: true, previousChangeId: null, fullSyncReason: invalid);
                     areas = await snapshot.QueryChangedAreasAsync(disk.Disk.Id, "*", ct);
                 }
 
@@ -121,6 +133,8 @@ public sealed partial class JobRunner(
                 job.SetPlannedAreas(disk.Index, changeId, areas.Areas);
                 LogPlanned(disk.Disk.Id, disk.FullSync ? "full" : "incremental", areas.Areas.Count, disk.PlannedBytes, changeId);
             }
+
+            metrics.BytesPlanned(job.Disks.Sum(d => d.PlannedBytes));
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.PrepareVolumes, VmaJobStatus.Snapshotting, ct);
             foreach (var disk in job.Disks)
@@ -131,11 +145,13 @@ public sealed partial class JobRunner(
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.StartExports, VmaJobStatus.Snapshotting, ct);
-            job.StartExports();
+            job.StartExports([.. targetDisks.Select(t => (t!.ExportName, t.Device))]);
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Transfer, VmaJobStatus.Streaming, ct);
-            var pacer = new RatePacer(_options.ThroughputCapPerJob.Bytes, time);
-            await Task.WhenAll(job.Disks.Select(disk => TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], pacer, ct)));
+            await using (var limiter = new BandwidthLimiter(job.Request.BandwidthLimitBps ?? _options.ThroughputCapPerJob.Bytes, ChunkBytes(job)))
+            {
+                await Task.WhenAll(job.Disks.Select(disk => TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], limiter, ct)));
+            }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Finalize, VmaJobStatus.Finalizing, ct);
             await snapshot.DisposeAsync();
@@ -167,6 +183,7 @@ public sealed partial class JobRunner(
         finally
         {
             await CleanUpAsync(job, snapshot, targetDisks);
+            metrics.JobEnded(job.JobId, job.Snapshot.Document.Status == VmaJobStatus.Succeeded);
             if (holdsSlot)
             {
                 metrics.JobActive(-1);
@@ -208,18 +225,18 @@ public sealed partial class JobRunner(
     }
 
     private async Task TransferDiskAsync(ReplicationJob job, DiskJobState disk, ISourceSnapshot snapshot, ITargetDisk target,
-        IReadOnlyList<DiskArea> areas, RatePacer pacer, CancellationToken ct)
+        IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, CancellationToken ct)
     {
         job.StartDiskTransfer(disk.Index);
+        var settings = new TransferSettings(ChunkBytes(job), _options.RequestsInFlight, _options.CheckpointInterval);
         await TransferEngine.CopyAsync(
-            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, ChunkBytes(), pacer,
+            snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, settings, limiter,
             bytes =>
             {
                 job.AddTransferred(disk.Index, bytes);
                 metrics.BytesTransferred(bytes);
             },
-            ct);
-        await target.FlushAsync(ct);
+            time, ct);
         await target.CommitAsync(ct);
         job.CompleteDisk(disk.Index);
         LogDiskCompleted(disk.Disk.Id, disk.BytesTransferred);
@@ -229,10 +246,10 @@ public sealed partial class JobRunner(
     /// Under a cap, a chunk is at most a tenth of a second's worth (at least 4 KiB): bytes then flow evenly instead of
     /// in bursts that would make progress jumpy and stall other work on this host.
     /// </summary>
-    private int ChunkBytes()
+    private int ChunkBytes(ReplicationJob job)
     {
         var chunk = _options.ChunkSize.Bytes;
-        var cap = _options.ThroughputCapPerJob.Bytes;
+        var cap = job.Request.BandwidthLimitBps ?? _options.ThroughputCapPerJob.Bytes;
         if (cap > 0)
         {
             chunk = Math.Min(chunk, Math.Max(4096, cap / 10 / 4096 * 4096));
@@ -245,6 +262,7 @@ public sealed partial class JobRunner(
         VmaJobStatus status, CancellationToken ct, VmaDiskStatus? diskStatus = null)
     {
         job.EnterStage(stage, status, diskStatus);
+        metrics.StageEntered(job.JobId, stage);
         scopeState["Stage"] = stage;
         LogStage(stage, status);
 
@@ -258,6 +276,8 @@ public sealed partial class JobRunner(
 
     private void Fail(ReplicationJob job, ReplicationStage stage, string error, Exception? exception)
     {
+        // Exception texts may quote paths or names from outside: the progress document and the log get them escaped.
+        error = SafeText.Escape(error, 2000);
         job.Fail(error);
         metrics.JobFailed();
         LogFailed(exception, stage, error);

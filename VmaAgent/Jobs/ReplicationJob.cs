@@ -19,6 +19,7 @@ public sealed class ReplicationJob
     private readonly List<DiskJobState> _disks;
     private readonly CancellationTokenSource _cancellation;
     private IReadOnlyList<NbdExport> _exports = [];
+    private readonly List<JobNote> _notes = [];
     private ReplicationStage _stage = ReplicationStage.Discover;
     private VmaJobStatus _status = VmaJobStatus.Queued;
     private string? _error;
@@ -97,11 +98,16 @@ public sealed class ReplicationJob
 
     internal IReadOnlyList<DiskJobState> Disks => _disks;
 
-    internal void PlanDisk(int index, bool fullSync, string? previousChangeId) => Update(() =>
+    internal void PlanDisk(int index, bool fullSync, string? previousChangeId, string? fullSyncReason = null) => Update(() =>
     {
         _disks[index].FullSync = fullSync;
         _disks[index].PreviousChangeId = fullSync ? null : previousChangeId;
+        _disks[index].FullSyncReason = fullSync ? fullSyncReason : null;
     });
+
+    /// <summary>Records something the OMA's JobLog should show (CBT enabled, a fallback to a full sync, an orphaned snapshot removed).</summary>
+    internal void AddNote(string kind, string message, string level = "Information") => Update(() =>
+        _notes.Add(new JobNote { Sequence = _notes.Count + 1, At = _time.GetUtcNow(), Kind = kind, Level = level, Message = message }));
 
     internal void SetTarget(int index, Uri uri) => Update(() => _disks[index].TargetUri = uri);
 
@@ -113,13 +119,14 @@ public sealed class ReplicationJob
         disk.Areas = areas.Count;
     });
 
-    internal void StartExports() => Update(() =>
+    /// <summary>One export per disk, in disk order: the target's export name (a job-made name for file targets) and device.</summary>
+    internal void StartExports(IReadOnlyList<(string? Name, string Device)> targets) => Update(() =>
     {
         var now = _time.GetUtcNow();
         _exports = [.. _disks.Select(d => new NbdExport
         {
-            Name = string.Create(CultureInfo.InvariantCulture, $"job-{JobId}-disk-{d.Index}"),
-            Device = d.TargetUri?.IsFile == true ? d.TargetUri.LocalPath : d.TargetUri?.ToString(),
+            Name = targets[d.Index].Name ?? string.Create(CultureInfo.InvariantCulture, $"job-{JobId}-disk-{d.Index}"),
+            Device = targets[d.Index].Device,
             Connected = true,
             StartedAt = now,
         })];
@@ -216,6 +223,7 @@ public sealed class ReplicationJob
             Nbd = new NbdInfo { Exports = _exports },
             Disks = disks,
             VmName = Vm.Name,
+            Notes = [.. _notes],
             Error = _error,
             CompletedAt = _completedAt,
         });

@@ -3,7 +3,7 @@ using Migration.Contracts.Vma;
 namespace Migration.VmaAgent.Sources;
 
 /// <summary>
-/// Where a replication reads from: the built-in simulator today, vCenter (vim25) later. The job runner only
+/// Where a replication reads from: the built-in simulator or vCenter (vim25). The job runner only
 /// speaks this interface, so adding vCenter means adding an implementation, not rewriting the runner.
 /// </summary>
 public interface IReplicationSource
@@ -14,7 +14,8 @@ public interface IReplicationSource
     /// <summary>Null when no VM matches.</summary>
     ValueTask<SourceVm?> FindVmAsync(VmReference vm, CancellationToken cancellationToken);
 
-    ValueTask EnableChangeTrackingAsync(SourceVm vm, CancellationToken cancellationToken);
+    /// <summary>Turns CBT on when it is off; returns what was done, for the JobLog (null when nothing was).</summary>
+    ValueTask<string?> EnableChangeTrackingAsync(SourceVm vm, CancellationToken cancellationToken);
 
     /// <summary>Whether an incremental from <paramref name="changeId"/> is possible for this disk; the reason when not.</summary>
     ValueTask<ChangeIdCheck> CheckChangeIdAsync(SourceVm vm, string diskId, string changeId, CancellationToken cancellationToken);
@@ -26,6 +27,9 @@ public interface IReplicationSource
 /// <summary>A frozen point of a VM's disks: what a transfer reads, whatever the VM writes meanwhile.</summary>
 public interface ISourceSnapshot : IAsyncDisposable
 {
+    /// <summary>What creating the snapshot did besides (an orphaned snapshot removed, ...), for the JobLog.</summary>
+    IReadOnlyList<string> Notes => [];
+
     /// <summary>The change id of this disk at the snapshot: the base of the next incremental.</summary>
     string ChangeIdOf(string diskId);
 
@@ -45,6 +49,13 @@ public interface ISourceDisk
 
     long CapacityBytes { get; }
 
+    /// <summary>Reads must start and end on multiples of this (or at the end of the disk). 1 for in-process sources.</summary>
+    int Alignment => 1;
+
+    /// <summary>The largest single read.</summary>
+    int MaxRequest => 64 << 20;
+
+    /// <summary>May be called by several tasks at once, for different ranges.</summary>
     ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken);
 }
 

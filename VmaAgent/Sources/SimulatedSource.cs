@@ -10,14 +10,14 @@ public sealed class SimulatedSource(SimulatedInventory inventory) : IReplication
     public ValueTask<SourceVm?> FindVmAsync(VmReference vm, CancellationToken cancellationToken) =>
         ValueTask.FromResult(inventory.Find(vm)?.ToSourceVm());
 
-    public ValueTask EnableChangeTrackingAsync(SourceVm vm, CancellationToken cancellationToken)
+    public ValueTask<string?> EnableChangeTrackingAsync(SourceVm vm, CancellationToken cancellationToken)
     {
         foreach (var disk in inventory.GetVm(vm.Name).Disks)
         {
             disk.EnableChangeTracking();
         }
 
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult<string?>(null);
     }
 
     public ValueTask<ChangeIdCheck> CheckChangeIdAsync(SourceVm vm, string diskId, string changeId, CancellationToken cancellationToken)

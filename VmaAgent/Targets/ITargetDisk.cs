@@ -12,6 +12,16 @@ public interface ITargetDisk : IAsyncDisposable
     /// <summary>True when every byte not written reads as zero (a freshly created sparse image), so a full sync may skip the gaps.</summary>
     bool StartsZeroed { get; }
 
+    /// <summary>The export name when the target is an NBD export; null for a file (the job names it).</summary>
+    string? ExportName => null;
+
+    /// <summary>Writes must start and end on multiples of this (or at the end of the disk).</summary>
+    int Alignment => 1;
+
+    /// <summary>The largest single write.</summary>
+    int MaxRequest => 64 << 20;
+
+    /// <summary>May be called by several tasks at once, for different ranges.</summary>
     ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     ValueTask WriteZeroesAsync(long offset, long length, CancellationToken cancellationToken);

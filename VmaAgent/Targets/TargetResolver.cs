@@ -24,12 +24,14 @@ public sealed class TargetResolver(IOptions<VmaOptions> options, IEnumerable<ITa
         uri = null;
         if (string.IsNullOrWhiteSpace(text) || !Uri.TryCreate(text, UriKind.Absolute, out var parsed))
         {
-            return "must be an absolute URI: file:///path/to/image or nbd://host:port/export";
+            return "must be an absolute URI: file:///path/to/image, nbd://host:port/export or nbd+unix:///export?socket=PATH";
         }
 
-        if (parsed.Scheme == "nbd")
+        if (Nbd.NbdAddress.Schemes.Contains(parsed.Scheme, StringComparer.OrdinalIgnoreCase))
         {
-            return "nbd:// targets are not supported by this VMA build yet (the NBD client is a later issue); use file:///path";
+            var problem = Nbd.NbdAddress.TryParse(parsed, out _);
+            uri = problem is null ? parsed : null;
+            return problem;
         }
 
         if (!parsed.IsFile || !string.IsNullOrEmpty(parsed.Host))

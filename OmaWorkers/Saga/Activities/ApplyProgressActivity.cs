@@ -84,6 +84,17 @@ public sealed class ApplyProgressActivity(JobLog jobLog, TimeProvider time, IOpt
             }
         }
 
+        if (previousOperation != operation || StatusMapping.IsTerminal(progress.Status))
+        {
+            // The VMA's notes (CBT enabled, fallbacks to a full sync, orphaned snapshots removed) come at stage changes
+            // and are all in the final document; the dedupe key writes each one once.
+            foreach (var note in progress.Notes ?? [])
+            {
+                jobLog.Write(job, $"vma-{note.Kind}", note.Message, $"vma-note-{note.Sequence.ToString(CultureInfo.InvariantCulture)}",
+                    note.Level == "Warning" ? LogLevel.Warning : LogLevel.Information);
+            }
+        }
+
         foreach (var milestone in Milestones.Where(m => previousPercent < m && percent >= m))
         {
             jobLog.Write(job, "milestone", $"Progress reached {milestone.ToString(CultureInfo.InvariantCulture)}%", $"milestone-{milestone}");

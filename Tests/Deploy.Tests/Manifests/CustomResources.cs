@@ -160,3 +160,10 @@ public sealed class KindNameReference
 
     public string Name { get; set; } = "";
 }
+
+public sealed class PrometheusRule : CustomResource<PrometheusRuleSpec>;
+
+public sealed class PrometheusRuleSpec
+{
+    public List<Monitoring.RuleGroup> Groups { get; set; } = [];
+}

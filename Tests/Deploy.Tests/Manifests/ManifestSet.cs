@@ -17,6 +17,7 @@ public sealed class ManifestSet
         ["cert-manager.io/v1/Certificate"] = typeof(Certificate),
         ["cert-manager.io/v1/Issuer"] = typeof(Issuer),
         ["external-secrets.io/v1beta1/ExternalSecret"] = typeof(ExternalSecret),
+        ["monitoring.coreos.com/v1/PrometheusRule"] = typeof(PrometheusRule),
     };
 
     public ManifestSet(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> objects, IReadOnlyList<string> generatedSecrets, IReadOnlyList<string> generatedConfigMaps)

@@ -1,0 +1,56 @@
+namespace Migration.VmaAgent.Configuration;
+
+/// <summary>What <c>Vma:VSphere</c> must hold when the source is VSphere, each failure naming its key.</summary>
+public static class VSphereOptionsRules
+{
+    public static IEnumerable<string> Check(VSphereOptions o)
+    {
+        if (!Uri.TryCreate(o.Url, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
+        {
+            yield return "Vma:VSphere:Url must be the https:// URL of vCenter's SDK (e.g. https://vcenter.example/sdk)";
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Username))
+        {
+            yield return "Vma:VSphere:Username is required";
+        }
+
+        if (string.IsNullOrEmpty(o.Password) == string.IsNullOrEmpty(o.PasswordFile))
+        {
+            yield return "exactly one of Vma:VSphere:Password and Vma:VSphere:PasswordFile is required";
+        }
+        else if (!string.IsNullOrEmpty(o.PasswordFile) && !File.Exists(o.PasswordFile))
+        {
+            yield return $"Vma:VSphere:PasswordFile {o.PasswordFile} does not exist";
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.Thumbprint))
+        {
+            var hex = o.Thumbprint.Replace(":", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal);
+            if (hex.Length is not (40 or 64) || !hex.All(char.IsAsciiHexDigit))
+            {
+                yield return "Vma:VSphere:Thumbprint must be a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint";
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(o.CaFile) && !File.Exists(o.CaFile))
+        {
+            yield return $"Vma:VSphere:CaFile {o.CaFile} does not exist";
+        }
+
+        if (o.Insecure && (!string.IsNullOrWhiteSpace(o.Thumbprint) || !string.IsNullOrWhiteSpace(o.CaFile)))
+        {
+            yield return "Vma:VSphere:Insecure cannot be combined with Vma:VSphere:Thumbprint or Vma:VSphere:CaFile";
+        }
+
+        if (o.CallTimeout <= TimeSpan.Zero || o.ConnectTimeout <= TimeSpan.Zero || o.TaskTimeout <= TimeSpan.Zero || o.TaskPollInterval <= TimeSpan.Zero)
+        {
+            yield return "Vma:VSphere:CallTimeout, :ConnectTimeout, :TaskTimeout and :TaskPollInterval must be positive";
+        }
+
+        if (!string.Equals(o.DiskReader, "Datastore", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return "Vma:VSphere:DiskReader must be Datastore in this build (the Nbd reader over nbdkit's vddk plugin needs the NBD client)";
+        }
+    }
+}

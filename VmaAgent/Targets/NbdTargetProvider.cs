@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+using Migration.VmaAgent.Configuration;
+using Migration.VmaAgent.Nbd;
+
+namespace Migration.VmaAgent.Targets;
+
+/// <summary>
+/// Target volumes exported over NBD (<c>nbd://host:port/export</c>, <c>nbd+unix:///export?socket=PATH</c>). A full
+/// sync may skip holes only where the export's own block status says the volume reads as zeros.
+/// </summary>
+public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider time) : ITargetProvider
+{
+    private readonly NbdClientOptions _options = options.Value.Nbd;
+
+    public IReadOnlyCollection<string> Schemes => NbdAddress.Schemes;
+
+    public async ValueTask<string?> CheckIncrementalBaseAsync(Uri uri, long capacityBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var client = await NbdClient.ConnectAsync(NbdAddress.Parse(uri), _options, time, cancellationToken);
+            return SizeProblem(client, capacityBytes);
+        }
+        catch (NbdException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    public async ValueTask<ITargetDisk> OpenAsync(Uri uri, long capacityBytes, bool fullSync, CancellationToken cancellationToken)
+    {
+        var client = await NbdClient.ConnectAsync(NbdAddress.Parse(uri), _options, time, cancellationToken);
+        try
+        {
+            if (SizeProblem(client, capacityBytes) is { } problem)
+            {
+                throw new NbdException(problem);
+            }
+
+            var zeroed = fullSync && await ReadsAsZeroesAsync(client, capacityBytes, cancellationToken);
+            return new NbdTargetDisk(client, zeroed, _options.WriteZeroesNoHole);
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string? SizeProblem(NbdClient client, long capacityBytes) =>
+        client.Info.ReadOnly ? $"NBD export {client.Address.Display} is read-only"
+        : client.Info.Size < capacityBytes ? $"NBD export {client.Address.Display} is {client.Info.Size} bytes, the disk {capacityBytes}"
+        : null;
+
+    private static async Task<bool> ReadsAsZeroesAsync(NbdClient client, long capacityBytes, CancellationToken cancellationToken)
+    {
+        if (!client.Info.CanBlockStatus)
+        {
+            return false;
+        }
+
+        var extents = await client.MapAsync(0, capacityBytes, cancellationToken);
+        return extents.All(e => e.Zero);
+    }
+}

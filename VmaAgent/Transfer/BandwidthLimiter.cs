@@ -1,0 +1,74 @@
+using System.Threading.RateLimiting;
+
+namespace Migration.VmaAgent.Transfer;
+
+/// <summary>
+/// Holds one job's disks together to a byte rate with a token bucket refilled every <see cref="Period"/>. The
+/// bucket holds one period's worth (or one request, if larger), so a stall is followed by at most that much burst
+/// and any 10-second window stays within a few percent of the rate.
+/// </summary>
+public sealed class BandwidthLimiter : IAsyncDisposable
+{
+    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(50);
+
+    private readonly TokenBucketRateLimiter? _bucket;
+    private readonly int _bucketSize;
+
+    /// <remarks>
+    /// The bucket refills on the library's own clock: its replenishment measures elapsed time with the stopwatch even
+    /// when driven by hand, so a <see cref="TimeProvider"/> could not fake it anyway.
+    /// </remarks>
+    public BandwidthLimiter(long bytesPerSecond, int largestRequest)
+    {
+        BytesPerSecond = bytesPerSecond;
+        if (bytesPerSecond <= 0)
+        {
+            return;
+        }
+
+        var perPeriod = (int)Math.Clamp(bytesPerSecond * Period.TotalSeconds, 1, int.MaxValue / 2);
+        _bucketSize = Math.Max(perPeriod, largestRequest);
+        _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = _bucketSize,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = Period,
+            QueueLimit = int.MaxValue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        });
+    }
+
+    public static BandwidthLimiter Unlimited { get; } = new(0, 0);
+
+    /// <summary>0: no limit.</summary>
+    public long BytesPerSecond { get; }
+
+    public async ValueTask WaitAsync(int bytes, CancellationToken cancellationToken)
+    {
+        if (_bucket is null)
+        {
+            return;
+        }
+
+        while (bytes > 0)
+        {
+            var take = Math.Min(bytes, _bucketSize);
+            using var lease = await _bucket.AcquireAsync(take, cancellationToken);
+            if (!lease.IsAcquired)
+            {
+                throw new InvalidOperationException("the bandwidth limiter refused a request");
+            }
+
+            bytes -= take;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_bucket is not null)
+        {
+            await _bucket.DisposeAsync();
+        }
+    }
+}
