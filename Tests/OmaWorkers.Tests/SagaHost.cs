@@ -108,6 +108,22 @@ public sealed class SagaHost : IAsyncDisposable
         throw new TimeoutException($"job {jobId} never reached the expected state; last: status={last?.Status} op={last?.CurrentOperation} percent={last?.ProgressPercent} state={last?.CurrentState} failures={last?.ConsecutivePollFailures}");
     }
 
+    /// <summary>Waits (up to 15 s) until a message of type <typeparamref name="T"/> matching the predicate was published.</summary>
+    public async Task WaitForPublished<T>(Func<T, bool> predicate)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!Harness.Published.Select<T>().Any(m => predicate(m.Context.Message)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no {typeof(T).Name} was published");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Waits until the bus has been idle for the inactivity timeout: every message published so far is consumed.</summary>
     public async Task<ReplicationState> Settle(string jobId)
     {
