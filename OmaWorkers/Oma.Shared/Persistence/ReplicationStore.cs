@@ -36,7 +36,7 @@ public sealed class ReplicationStore(DbConnectionFactory connections, SqlDialect
         ArgumentNullException.ThrowIfNull(vmName);
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<ChangeIdRow>(new CommandDefinition(
-            dialect.LastChangeIds, new { VmName = vmName }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            dialect.LastChangeIds, dialect.VmKey(vmName), cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.ToDictionary(r => r.DiskId, r => r.DiskChangeId, StringComparer.Ordinal);
     }
 
