@@ -39,6 +39,7 @@ public static class OmaWorkersSetup
         services.TryAddScoped<RejectStartActivity>();
         services.TryAddScoped(typeof(LogIgnoredActivity<>));
 
+        services.TryAddSingleton<PollsInFlight>();
         services.TryAddSingleton(sp => new VmaClientTls(
             sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),

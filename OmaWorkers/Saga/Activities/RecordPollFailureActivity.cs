@@ -17,11 +17,11 @@ public sealed class RecordPollFailureActivity(JobLog jobLog, TimeProvider time, 
         job.NextPollAt = (failed.RequestedAt ?? failed.FailedAt) + tracking.NextPollDelay(job.ConsecutivePollFailures);
         job.UpdatedAt = time.GetUtcNow();
 
-        // Keyed by the failed poll, so a redelivered failure is logged once.
+        // One row per distinct reason (a redelivered failure included); the backoff entry per failed poll that reached it.
         var poll = failed.FailedAt.UtcTicks.ToString(CultureInfo.InvariantCulture);
         jobLog.Write(job, "poll-failed",
             $"Poll {job.ConsecutivePollFailures.ToString(CultureInfo.InvariantCulture)} in a row failed: {failed.Reason}",
-            $"poll-failed-{poll}", LogLevel.Warning);
+            PollFailureLogKey.For(failed.Reason), LogLevel.Warning);
         if (job.ConsecutivePollFailures == tracking.FailuresBeforeBackoff)
         {
             jobLog.Write(job, "backoff",
