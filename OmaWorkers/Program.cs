@@ -6,7 +6,9 @@ namespace Migration.OmaWorkers;
 /// <summary>The stateless worker: the replication saga and the consumers that talk to VMAs. Run N replicas.</summary>
 public partial class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args) => HostStartup.Run("oma-workers", () => Build(args));
+
+    private static WebApplication Build(string[] args)
     {
         // The shipped appsettings.json sits beside the assembly; the working directory stays where relative data paths resolve.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -15,6 +17,6 @@ public partial class Program
         builder.Services.AddMigrationBus(builder.Configuration, (bus, _) => bus.AddOmaWorkerConsumers());
         var app = builder.Build();
         app.MapServiceDefaults();
-        app.Run();
+        return app;
     }
 }

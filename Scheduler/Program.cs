@@ -10,7 +10,9 @@ namespace Migration.Scheduler;
 /// <summary>The 2-second poll sweep and, on RabbitMQ, the durable message-scheduler endpoint. Run 1+ replicas.</summary>
 public partial class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args) => HostStartup.Run("scheduler", () => Build(args));
+
+    private static WebApplication Build(string[] args)
     {
         // The shipped appsettings.json sits beside the assembly; the working directory stays where relative data paths resolve.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -30,6 +32,6 @@ public partial class Program
 
         var app = builder.Build();
         app.MapServiceDefaults();
-        app.Run();
+        return app;
     }
 }

@@ -1,14 +1,20 @@
+using Migration.VmaAgent.Hosting;
+using OpenTelemetry.Resources;
+
 namespace Migration.VmaAgent;
 
 public partial class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args) => HostStartup.Run("vma-agent", () => Build(args));
+
+    private static WebApplication Build(string[] args)
     {
         // The shipped appsettings.json sits beside the assembly; the working directory stays where relative data paths resolve.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddVmaAgent(builder.Configuration);
+        builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("vma-agent"));
         var app = builder.Build();
         app.MapVmaAgent();
-        app.Run();
+        return app;
     }
 }
