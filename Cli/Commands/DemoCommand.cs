@@ -59,7 +59,7 @@ public static class DemoCommand
             await using var exports = nbd ? await DemoNbdExports.StartAsync(system.Inventory, targets, cancellationToken) : null;
             if (exports is not null)
             {
-                AnsiConsole.MarkupLine($"NBD data path: {exports.Count} nbdkit target exports (data/nbd/*.sock); each snapshot disk is served by nbdkit and read over NBD");
+                AnsiConsole.MarkupLine($"NBD data path: {exports.Count} nbdkit target exports; each snapshot disk is served by nbdkit and read over NBD");
             }
 
             var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken, exports);

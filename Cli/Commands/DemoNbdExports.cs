@@ -6,19 +6,22 @@ namespace Migration.Cli.Commands;
 
 /// <summary>
 /// <c>demo --nbd</c>: one nbdkit export per target disk (the file plugin over <c>data/targets/&lt;vm&gt;/&lt;disk&gt;.img</c>,
-/// on a unix socket under <c>data/nbd/</c>); the jobs name them as their targets, so every byte reaches its image
+/// on a unix socket in a temporary directory); the jobs name them as their targets, so every byte reaches its image
 /// through NBD, and the images are then compared with the sources as in the plain demo.
 /// </summary>
 public sealed class DemoNbdExports : IAsyncDisposable
 {
     private readonly List<NbdkitProcess> _servers = [];
     private readonly Dictionary<string, ReplicationTarget> _targets = new(StringComparer.Ordinal);
+    private string? _socketDirectory;
 
     public static async Task<DemoNbdExports> StartAsync(SimulatedInventory inventory, string targetDirectory, CancellationToken cancellationToken)
     {
         var exports = new DemoNbdExports();
-        var sockets = Path.GetFullPath("data/nbd");
+        // Unix socket paths are limited to 107 bytes, so the sockets live in a short temporary directory.
+        var sockets = Path.Combine(Path.GetTempPath(), "demo-nbd-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(sockets);
+        exports._socketDirectory = sockets;
         try
         {
             foreach (var vm in inventory.Vms)
@@ -60,6 +63,11 @@ public sealed class DemoNbdExports : IAsyncDisposable
         foreach (var server in _servers)
         {
             await server.DisposeAsync();
+        }
+
+        if (_socketDirectory is not null && Directory.Exists(_socketDirectory))
+        {
+            Directory.Delete(_socketDirectory, recursive: true);
         }
     }
 }

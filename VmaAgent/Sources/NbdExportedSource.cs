@@ -24,15 +24,18 @@ public sealed class NbdExportedSource(IReplicationSource inner, NbdSourceExportO
     {
         var snapshot = await inner.CreateSnapshotAsync(vm, snapshotName, cancellationToken);
         var directory = Path.GetFullPath(Path.Combine(exports.Directory, string.Concat(snapshotName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'))));
-        var exported = new ExportedSnapshot(snapshot, directory);
+        // Unix socket paths are limited to 107 bytes: sockets go to a short directory of their own.
+        var sockets = Path.Combine(Path.GetTempPath(), "vma-nbd-" + Guid.NewGuid().ToString("N")[..8]);
+        var exported = new ExportedSnapshot(snapshot, directory, sockets);
         try
         {
             Directory.CreateDirectory(directory);
+            Directory.CreateDirectory(sockets);
             foreach (var disk in vm.Disks)
             {
                 var image = Path.Combine(directory, disk.Id + ".img");
                 await MaterialiseAsync(snapshot, disk, image, cancellationToken);
-                var server = await NbdkitProcess.StartAsync(exports.Nbdkit, Path.Combine(directory, disk.Id + ".sock"),
+                var server = await NbdkitProcess.StartAsync(exports.Nbdkit, Path.Combine(sockets, disk.Id + ".sock"),
                     ["-r", "file", "file=" + image], client.ConnectTimeout, cancellationToken);
                 exported.Servers.Add(server);
                 var connection = await NbdClient.ConnectAsync(NbdAddress.Parse(server.Uri), client, time, cancellationToken);
@@ -67,7 +70,7 @@ public sealed class NbdExportedSource(IReplicationSource inner, NbdSourceExportO
         }
     }
 
-    private sealed class ExportedSnapshot(ISourceSnapshot inner, string directory) : ISourceSnapshot
+    private sealed class ExportedSnapshot(ISourceSnapshot inner, string directory, string sockets) : ISourceSnapshot
     {
         public List<NbdkitProcess> Servers { get; } = [];
 
@@ -94,9 +97,12 @@ public sealed class NbdExportedSource(IReplicationSource inner, NbdSourceExportO
             }
 
             await inner.DisposeAsync();
-            if (Directory.Exists(directory))
+            foreach (var path in (string[])[directory, sockets])
             {
-                Directory.Delete(directory, recursive: true);
+                if (Directory.Exists(path))
+                {
+                    Directory.Delete(path, recursive: true);
+                }
             }
         }
     }
