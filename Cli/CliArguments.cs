@@ -8,6 +8,7 @@ public sealed class CliArguments
 {
     private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _repeated = new(StringComparer.Ordinal);
     private readonly List<string> _positional = [];
 
     public CliArguments(IEnumerable<string> args, IReadOnlySet<string> options, IReadOnlySet<string> flags, int maxPositional = 0)
@@ -26,6 +27,7 @@ public sealed class CliArguments
                 else if (options.Contains(name))
                 {
                     _options[name] = inline ?? (e.MoveNext() ? e.Current : throw new CliException($"--{name} needs a value"));
+                    (_repeated.TryGetValue(name, out var values) ? values : _repeated[name] = []).Add(_options[name]);
                 }
                 else
                 {
@@ -44,6 +46,9 @@ public sealed class CliArguments
     }
 
     public string? Option(string name) => _options.GetValueOrDefault(name);
+
+    /// <summary>Every value of an option that may be given more than once (<c>--vm a --vm b</c>).</summary>
+    public IReadOnlyList<string> Options(string name) => _repeated.GetValueOrDefault(name) ?? [];
 
     public bool Flag(string name) => _flags.Contains(name);
 

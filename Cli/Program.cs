@@ -6,7 +6,7 @@ namespace Migration.Cli;
 public static class Program
 {
     private static readonly string[] Usages =
-        [DemoCommand.Usage, JobsCommand.Usage, HistoryCommand.Usage, StartCommand.Usage, WatchCommand.Usage, CertsCommand.Usage];
+        [DemoCommand.Usage, VCenterDemoCommand.Usage, JobsCommand.Usage, HistoryCommand.Usage, StartCommand.Usage, WatchCommand.Usage, CertsCommand.Usage];
 
     public static async Task<int> Main(string[] args)
     {

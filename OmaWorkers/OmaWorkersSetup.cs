@@ -34,6 +34,7 @@ public static class OmaWorkersSetup
         services.TryAddScoped<CancelJobActivity>();
         services.TryAddScoped<RejectStartActivity>();
 
+        services.TryAddSingleton<PollsInFlight>();
         services.TryAddSingleton(sp => new VmaClientTls(
             sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),

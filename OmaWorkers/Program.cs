@@ -6,7 +6,9 @@ namespace Migration.OmaWorkers;
 /// <summary>The stateless worker: the replication saga and the consumers that talk to VMAs. Run N replicas.</summary>
 public partial class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args) => HostStartup.Run("oma-workers", () => Build(args));
+
+    private static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Services.AddServiceDefaults(builder.Configuration, "oma-workers");
@@ -14,6 +16,6 @@ public partial class Program
         builder.Services.AddMigrationBus(builder.Configuration, (bus, _) => bus.AddOmaWorkerConsumers());
         var app = builder.Build();
         app.MapServiceDefaults();
-        app.Run();
+        return app;
     }
 }

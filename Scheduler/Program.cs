@@ -10,7 +10,9 @@ namespace Migration.Scheduler;
 /// <summary>The 2-second poll sweep and, on RabbitMQ, the durable message-scheduler endpoint. Run 1+ replicas.</summary>
 public partial class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args) => HostStartup.Run("scheduler", () => Build(args));
+
+    private static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Services.AddServiceDefaults(builder.Configuration, "scheduler");
@@ -29,6 +31,6 @@ public partial class Program
 
         var app = builder.Build();
         app.MapServiceDefaults();
-        app.Run();
+        return app;
     }
 }

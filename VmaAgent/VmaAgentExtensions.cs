@@ -48,6 +48,7 @@ public static class VmaAgentExtensions
         services.AddHostedService<JobSupervisor>();
 
         services.AddProblemDetails();
+        services.AddOpenApi();
         services.AddVmaTls(configuration);
         services.AddHealthChecks().AddCheck<ReadinessCheck>("vma-target", tags: ["ready"]);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -58,12 +59,13 @@ public static class VmaAgentExtensions
     }
 
     /// <summary>
-    /// Maps the API, the simulator control endpoints (only when the source is Simulated), and unless
+    /// Maps the API, its OpenAPI document (<c>/openapi/v1.json</c>), the simulator control endpoints (only when the source is Simulated), and unless
     /// <paramref name="includeHostEndpoints"/> is false (a host that maps its own), /health/live, /health/ready and /metrics.
     /// </summary>
     public static IEndpointRouteBuilder MapVmaAgent(this IEndpointRouteBuilder endpoints, bool includeHostEndpoints = true)
     {
         endpoints.MapReplicationEndpoints();
+        endpoints.MapOpenApi();
         if (endpoints.ServiceProvider.GetRequiredService<IOptions<VmaOptions>>().Value.Source == VmaSourceKind.Simulated)
         {
             endpoints.MapSimulatorEndpoints();

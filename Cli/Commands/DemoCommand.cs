@@ -17,6 +17,11 @@ public static class DemoCommand
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
+        if (args.Any(a => a == "--vcenter" || a.StartsWith("--vcenter=", StringComparison.Ordinal)))
+        {
+            return await VCenterDemoCommand.RunAsync(args, cancellationToken);
+        }
+
         var cli = new CliArguments(args, new HashSet<string> { "vms", "disk-size", "db", "timeout-minutes" }, new HashSet<string> { "nbd" });
         var nbd = cli.Flag("nbd");
         var vmCount = cli.Int("vms", 3, 1, 50);
@@ -127,7 +132,7 @@ public static class DemoCommand
         }
     }
 
-    private static async Task<List<JobView>> RunPhaseAsync(
+    internal static async Task<List<JobView>> RunPhaseAsync(
         EmbeddedSystem system,
         IReadOnlyList<(string JobId, string Vm)> jobs,
         SyncType syncType,

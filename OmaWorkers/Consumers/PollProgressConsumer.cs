@@ -10,6 +10,7 @@ namespace Migration.OmaWorkers.Consumers;
 /// <summary>Asks the VMA for one job's progress and reports what it saw; never writes job state itself.</summary>
 public sealed partial class PollProgressConsumer(
     VmaClient vma,
+    PollsInFlight inFlight,
     OmaMetrics metrics,
     TimeProvider time,
     IOptions<TrackingOptions> options,
@@ -24,6 +25,13 @@ public sealed partial class PollProgressConsumer(
             LogStale(logger, poll.JobId, age);
             metrics.PollDroppedStale();
             return; // a newer sweep has asked again: missed polls are skipped, not burst
+        }
+
+        using var lease = inFlight.TryBegin(poll.JobId);
+        if (lease is null)
+        {
+            LogStillInFlight(logger, poll.JobId);
+            return;
         }
 
         var sent = time.GetTimestamp();
@@ -54,6 +62,9 @@ public sealed partial class PollProgressConsumer(
             JobUnknownToVma = result.JobUnknown,
         });
     }
+
+    [LoggerMessage(LogLevel.Debug, "Dropped a poll of job {JobId}: the previous one is still waiting for the VMA")]
+    private static partial void LogStillInFlight(ILogger logger, string jobId);
 
     [LoggerMessage(LogLevel.Debug, "Dropped a poll of job {JobId} that waited {Age} in the queue")]
     private static partial void LogStale(ILogger logger, string jobId, TimeSpan age);

@@ -174,7 +174,7 @@ public sealed partial class ReplicationSteps(
         job.UpdatedAt = time.GetUtcNow();
         await jobLog.WriteAsync(job, "poll-failed",
             $"Poll {job.ConsecutivePollFailures.ToString(CultureInfo.InvariantCulture)} in a row failed: {failed.Reason}",
-            LogLevel.Warning, cancellationToken: context.CancellationToken);
+            LogLevel.Warning, dedupeKey: PollFailureLogKey.For(failed.Reason), cancellationToken: context.CancellationToken);
         if (job.ConsecutivePollFailures == _options.FailuresBeforeBackoff)
         {
             await jobLog.WriteAsync(job, "backoff",

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Vma;
 
 namespace Migration.OmaWorkers.Vma;
 
 /// <summary>The OMA side of the VMA's HTTP API: one pooled client, a resilience pipeline with the 10 s timeout.</summary>
-public sealed class VmaClient(HttpClient http)
+public sealed class VmaClient(HttpClient http, TimeProvider time, IOptions<VmaClientOptions> options)
 {
     public async Task<VmaCallResult> StartAsync(string vmaUrl, StartReplicationRequest request, CancellationToken cancellationToken)
     {
@@ -33,10 +34,12 @@ public sealed class VmaClient(HttpClient http)
                 return VmaProgressResult.Failed((int)response.StatusCode, $"the VMA answered {(int)response.StatusCode} {response.ReasonPhrase}", PollFailureReason.HttpError);
             }
 
-            var progress = await response.Content.ReadFromJsonAsync(ProgressJsonContext.Default.ReplicationProgress, cancellationToken);
-            return progress is null
-                ? VmaProgressResult.Failed((int)response.StatusCode, "the VMA sent an empty progress document", PollFailureReason.InvalidDocument)
-                : VmaProgressResult.Ok(progress);
+            var answer = await ProgressAnswerReader.ReadAsync(response.Content, options.Value.MaxAnswerBytes, cancellationToken);
+            var refusal = answer.Error
+                ?? ProgressAnswerValidator.Check(answer.Progress!, jobId, time.GetUtcNow(), options.Value.MaxClockSkew);
+            return refusal is null
+                ? VmaProgressResult.Ok(answer.Progress!)
+                : VmaProgressResult.Failed((int)response.StatusCode, refusal, PollFailureReason.InvalidDocument);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or JsonException
                                    or Polly.Timeout.TimeoutRejectedException

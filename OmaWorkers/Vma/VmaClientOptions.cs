@@ -26,6 +26,12 @@ public sealed class VmaClientOptions
     /// <summary>SHA-256 thumbprints of VMA certificates trusted without a CA. Default none.</summary>
     public List<string> PinnedThumbprints { get; set; } = [];
 
+    /// <summary>Largest progress answer read; a longer one is cut off and counts as a failed contact. Default 1 MiB.</summary>
+    public int MaxAnswerBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How far in the future a VMA's time stamps may be (clock skew) before its answer is refused. Default 5 min.</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Whether a VMA's certificate must name the host of its URL. Default true; turning it off is logged as a warning.</summary>
     public bool VerifyHostname { get; set; } = true;
 }

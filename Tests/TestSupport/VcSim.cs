@@ -181,6 +181,14 @@ public sealed class VcSim : IAsyncDisposable
     public Task FailNextAsync(string method, string message) =>
         PostAsync($"fail-next-task?method={Uri.EscapeDataString(method)}&message={Uri.EscapeDataString(message)}");
 
+    /// <summary>Reproducible bytes to write into a disk.</summary>
+    public static byte[] Pattern(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
     public string StandardError()
     {
         lock (_stderr)

@@ -63,7 +63,7 @@ public sealed class ClientTests : IAsyncLifetime
         // Ten separate blocks in the hole between the initial extents (0-1 MiB and 4-5 MiB): twelve areas in all.
         for (var i = 0; i < 10; i++)
         {
-            await _sim.WriteAsync(vmName, disk.Key, (1 << 20) + 131072 + (long)i * 262144 + 4096, VSphereHarness.Pattern(5000, i));
+            await _sim.WriteAsync(vmName, disk.Key, (1 << 20) + 131072 + (long)i * 262144 + 4096, VcSim.Pattern(5000, i));
         }
 
         await using var client = Client(_sim);

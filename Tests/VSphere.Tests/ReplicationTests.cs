@@ -1,5 +1,6 @@
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.VSphere;
 
@@ -14,8 +15,8 @@ public sealed class ReplicationTests
         await using var h = await VSphereHarness.StartAsync();
         var disks = (await h.Sim.VmAsync(Vm)).Disks;
         Assert.Equal(2, disks.Count);
-        await h.Sim.WriteAsync(Vm, disks[0].Key, 3 << 20, VSphereHarness.Pattern(100_000, 1));
-        await h.Sim.WriteAsync(Vm, disks[1].Key, (3 << 20) + 512, VSphereHarness.Pattern(4096, 2));
+        await h.Sim.WriteAsync(Vm, disks[0].Key, 3 << 20, VcSim.Pattern(100_000, 1));
+        await h.Sim.WriteAsync(Vm, disks[1].Key, (3 << 20) + 512, VcSim.Pattern(4096, 2));
 
         // Full: the allocated areas, never the capacity.
         var allocated = new Dictionary<string, long>();
@@ -44,9 +45,9 @@ public sealed class ReplicationTests
         }
 
         // Incremental: exactly what the journal says changed since the full's change ids.
-        await h.Sim.WriteAsync(Vm, disks[0].Key, 65536 * 5 + 100, VSphereHarness.Pattern(70_000, 3));
-        await h.Sim.WriteAsync(Vm, disks[0].Key, (7 << 20) - 4096, VSphereHarness.Pattern(4096, 4));
-        await h.Sim.WriteAsync(Vm, disks[1].Key, 0, VSphereHarness.Pattern(10, 5));
+        await h.Sim.WriteAsync(Vm, disks[0].Key, 65536 * 5 + 100, VcSim.Pattern(70_000, 3));
+        await h.Sim.WriteAsync(Vm, disks[0].Key, (7 << 20) - 4096, VcSim.Pattern(4096, 4));
+        await h.Sim.WriteAsync(Vm, disks[1].Key, 0, VcSim.Pattern(10, 5));
         var changed = new Dictionary<string, long>();
         foreach (var disk in afterFull)
         {
@@ -106,8 +107,8 @@ public sealed class ReplicationTests
         var disks = (await h.Sim.VmAsync(Vm)).Disks;
         var (kept, reset) = (disks[0], disks[1]);
         await h.Sim.ResetCbtAsync(Vm, reset.Key);
-        await h.Sim.WriteAsync(Vm, kept.Key, 1 << 20, VSphereHarness.Pattern(8192, 6));
-        await h.Sim.WriteAsync(Vm, reset.Key, 1 << 20, VSphereHarness.Pattern(8192, 7));
+        await h.Sim.WriteAsync(Vm, kept.Key, 1 << 20, VcSim.Pattern(8192, 6));
+        await h.Sim.WriteAsync(Vm, reset.Key, 1 << 20, VcSim.Pattern(8192, 7));
         var allocated = (await h.Sim.AreasAsync(Vm, reset.Key, "*")).Bytes;
 
         var job = await h.RunAsync("vs-reset-2", Vm);

@@ -145,13 +145,6 @@ public sealed class VSphereHarness : IAsyncDisposable
         }
     }
 
-    public static byte[] Pattern(int length, int seed)
-    {
-        var data = new byte[length];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
-
     public async ValueTask DisposeAsync()
     {
         await System.DisposeAsync();

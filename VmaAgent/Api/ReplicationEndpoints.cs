@@ -12,7 +12,7 @@ public static class ReplicationEndpoints
 {
     public static IEndpointRouteBuilder MapReplicationEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/v1");
+        var api = endpoints.MapGroup("/api/v1").AddEndpointFilter<ShuttingDownFilter>();
         api.MapPost("/replications", StartAsync);
         api.MapGet("/progress/{jobId}", GetProgress);
         api.MapDelete("/replications/{jobId}", Cancel);

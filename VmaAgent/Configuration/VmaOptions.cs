@@ -46,7 +46,10 @@ public sealed class FileTargetOptions
     /// </summary>
     public List<string> AllowedRoots { get; set; } = [];
 
-    /// <summary>Hosts a request's <c>nbd://</c> target may name. Default: loopback only (localhost, 127.0.0.1, ::1).</summary>
+    /// <summary>
+    /// Hosts a request's <c>nbd://</c> target may name, and <c>unix:&lt;directory&gt;</c> entries for the sockets of
+    /// <c>nbd+unix://</c> targets. Default: this machine only (<c>localhost</c>, <c>127.0.0.1</c>, <c>::1</c>, <c>unix:/</c>).
+    /// </summary>
     public List<string> AllowedNbdHosts { get; set; } = [];
 }
 

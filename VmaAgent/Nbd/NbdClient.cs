@@ -1,3 +1,5 @@
+using Migration.VmaAgent.Telemetry;
+
 namespace Migration.VmaAgent.Nbd;
 
 /// <summary>
@@ -28,6 +30,9 @@ public sealed class NbdClient : IAsyncDisposable
     public NbdExportInfo Info { get; }
 
     public int ConnectionCount => _connections.Length;
+
+    /// <summary>Where each request's latency is recorded (<c>vma.nbd.call.duration</c> by command); none when null.</summary>
+    public VmaMetrics? Metrics { get; set; }
 
     /// <summary>How many connections were replaced after a drop: a writer that counts on unflushed writes checks it.</summary>
     public long Reconnects => Interlocked.Read(ref _reconnects);
@@ -81,10 +86,10 @@ public sealed class NbdClient : IAsyncDisposable
     }
 
     public Task ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
-        RunAsync(c => c.ReadAsync(offset, buffer, cancellationToken), cancellationToken);
+        Timed("read", () => RunAsync(c => c.ReadAsync(offset, buffer, cancellationToken), cancellationToken));
 
     public Task WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        RunAsync(c => c.WriteAsync(offset, data, cancellationToken), cancellationToken);
+        Timed("write", () => RunAsync(c => c.WriteAsync(offset, data, cancellationToken), cancellationToken));
 
     /// <summary>Zeroes any length, in steps the protocol can carry (aligned, at most 1 GiB each).</summary>
     public async Task WriteZeroesAsync(long offset, long length, bool noHole, CancellationToken cancellationToken)
@@ -94,7 +99,7 @@ public sealed class NbdClient : IAsyncDisposable
         {
             var count = (int)Math.Min(step, length);
             var at = offset;
-            await RunAsync(c => c.WriteZeroesAsync(at, count, noHole, cancellationToken), cancellationToken);
+            await Timed("write_zeroes", () => RunAsync(c => c.WriteZeroesAsync(at, count, noHole, cancellationToken), cancellationToken));
             offset += count;
             length -= count;
         }
@@ -107,7 +112,7 @@ public sealed class NbdClient : IAsyncDisposable
         {
             var count = (int)Math.Min(step, length);
             var at = offset;
-            await RunAsync(c => c.TrimAsync(at, count, cancellationToken), cancellationToken);
+            await Timed("trim", () => RunAsync(c => c.TrimAsync(at, count, cancellationToken), cancellationToken));
             offset += count;
             length -= count;
         }
@@ -119,7 +124,7 @@ public sealed class NbdClient : IAsyncDisposable
         for (var i = 0; i < _connections.Length; i++)
         {
             var slot = i;
-            await RunAsync(_ => Connection(slot).FlushAsync(cancellationToken), cancellationToken, slot);
+            await Timed("flush", () => RunAsync(_ => Connection(slot).FlushAsync(cancellationToken), cancellationToken, slot));
         }
     }
 
@@ -138,7 +143,7 @@ public sealed class NbdClient : IAsyncDisposable
 
             var at = offset;
             IReadOnlyList<NbdExtent> answer = [];
-            await RunAsync(async c => answer = await c.BlockStatusAsync(at, ask, cancellationToken), cancellationToken);
+            await Timed("block_status", () => RunAsync(async c => answer = await c.BlockStatusAsync(at, ask, cancellationToken), cancellationToken));
             foreach (var extent in answer)
             {
                 var clipped = extent with { Length = Math.Min(extent.End, end) - extent.Offset };
@@ -154,6 +159,8 @@ public sealed class NbdClient : IAsyncDisposable
 
         return extents;
     }
+
+    private Task Timed(string command, Func<Task> request) => Metrics is { } metrics ? metrics.MeasureNbdAsync(command, request) : request();
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Nbd;
+using Migration.VmaAgent.Telemetry;
 
 namespace Migration.VmaAgent.Targets;
 
@@ -8,7 +9,7 @@ namespace Migration.VmaAgent.Targets;
 /// Target volumes exported over NBD (<c>nbd://host:port/export</c>, <c>nbd+unix:///export?socket=PATH</c>). A full
 /// sync may skip holes only where the export's own block status says the volume reads as zeros.
 /// </summary>
-public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider time) : ITargetProvider
+public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider time, VmaMetrics metrics) : ITargetProvider
 {
     private readonly NbdClientOptions _options = options.Value.Nbd;
 
@@ -30,6 +31,7 @@ public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider
     public async ValueTask<ITargetDisk> OpenAsync(Uri uri, long capacityBytes, bool fullSync, CancellationToken cancellationToken)
     {
         var client = await NbdClient.ConnectAsync(NbdAddress.Parse(uri), _options, time, cancellationToken);
+        client.Metrics = metrics;
         try
         {
             if (SizeProblem(client, capacityBytes) is { } problem)

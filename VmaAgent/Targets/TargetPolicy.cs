@@ -6,12 +6,13 @@ namespace Migration.VmaAgent.Targets;
 /// <summary>
 /// Where a request may make this agent write: <c>file://</c> targets only inside <c>Vma:Target:AllowedRoots</c> (real
 /// paths, symlinks resolved, no <c>..</c>, never the kernel's virtual file systems), <c>nbd://</c> targets only to
-/// <c>Vma:Target:AllowedNbdHosts</c>. Checked before a job exists, so a refused request writes nothing.
+/// <c>Vma:Target:AllowedNbdHosts</c>, <c>nbd+unix://</c> sockets only below its <c>unix:&lt;directory&gt;</c> entries. Checked before a job exists, so a refused request writes nothing.
 /// </summary>
 public sealed class TargetPolicy
 {
     private static readonly string[] VirtualFileSystems = ["/dev", "/proc", "/sys"];
-    private static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "::1", "[::1]"];
+    private const string UnixPrefix = "unix:";
+    private static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "::1", "unix:/"];
 
     private readonly string[] _roots;
     private readonly HashSet<string> _nbdHosts;
@@ -35,11 +36,26 @@ public sealed class TargetPolicy
             return null; // the parser has already said what is wrong with it
         }
 
-        if (uri.Scheme == "nbd")
+        if (Nbd.NbdAddress.Schemes.Contains(uri.Scheme, StringComparer.OrdinalIgnoreCase))
         {
-            return _nbdHosts.Contains(uri.Host) || _nbdHosts.Contains(uri.IdnHost)
+            if (Nbd.NbdAddress.TryParse(uri, out var address) is not null || address is null)
+            {
+                return null; // the parser has already said what is wrong with it
+            }
+
+            if (address.SocketPath is { } socket)
+            {
+                // A Unix socket is a local endpoint: entries "unix:<directory>" allow the sockets below that directory.
+                var realSocket = RealPath(Path.GetFullPath(socket));
+                return _nbdHosts.Any(entry => entry.StartsWith(UnixPrefix, StringComparison.Ordinal)
+                                              && realSocket.StartsWith(entry[UnixPrefix.Length..], StringComparison.Ordinal))
+                    ? null
+                    : "the NBD socket is not below a directory this agent may use (Vma:Target:AllowedNbdHosts entries unix:<directory>)";
+            }
+
+            return _nbdHosts.Contains(address.Host ?? "") || _nbdHosts.Contains(uri.Host)
                 ? null
-                : $"the NBD host '{uri.Host}' is not one this agent may write to (Vma:Target:AllowedNbdHosts)";
+                : $"the NBD host '{address.Host}' is not one this agent may write to (Vma:Target:AllowedNbdHosts)";
         }
 
         if (!uri.IsFile)

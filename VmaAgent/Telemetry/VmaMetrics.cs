@@ -98,6 +98,13 @@ public sealed class VmaMetrics
     /// <summary>Times <paramref name="call"/> as an NBD request (an exception counts as an error and is rethrown).</summary>
     public Task<T> MeasureNbdAsync<T>(string operation, Func<Task<T>> call) => MeasureAsync(call, (d, ok) => NbdCall(operation, d, ok));
 
+    /// <summary>Times <paramref name="call"/> as an NBD request (an exception counts as an error and is rethrown).</summary>
+    public Task MeasureNbdAsync(string operation, Func<Task> call) => MeasureNbdAsync(operation, async () =>
+    {
+        await call();
+        return true;
+    });
+
     private async Task<T> MeasureAsync<T>(Func<Task<T>> call, Action<TimeSpan, bool> record)
     {
         var started = _time.GetTimestamp();

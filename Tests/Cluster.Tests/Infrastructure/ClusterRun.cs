@@ -184,7 +184,7 @@ public sealed class ClusterRun : IAsyncDisposable
         await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
 
     /// <summary>Publishes one <see cref="StartReplication"/> per job on this run's virtual host, as an integrator does.</summary>
-    public async Task PublishStartsAsync(IEnumerable<(string JobId, string VmName, Uri VmaUrl)> jobs)
+    public async Task PublishStartsAsync(IEnumerable<(string JobId, string VmName, Uri VmaUrl)> jobs, Contracts.Status.SyncType syncType = Contracts.Status.SyncType.Full)
     {
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(
             Servers.Amqp.Host,
@@ -206,7 +206,7 @@ public sealed class ClusterRun : IAsyncDisposable
                     JobId = jobId,
                     VmaUrl = vmaUrl.ToString().TrimEnd('/'),
                     Vm = new VmReference { Name = vmName },
-                    SyncType = Contracts.Status.SyncType.Full,
+                    SyncType = syncType,
                 });
             }
         }

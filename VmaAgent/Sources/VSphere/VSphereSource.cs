@@ -48,7 +48,8 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
 
     public string Kind => "VSphere";
 
-    internal VimApi Api => _api;
+    /// <summary>The vim25 calls of this source's session (the demo reads source disks back through it).</summary>
+    public VimApi Api => _api;
 
     public async ValueTask<SourceVm?> FindVmAsync(VmReference vm, CancellationToken cancellationToken)
     {

@@ -1,0 +1,105 @@
+using Migration.Contracts.Progress;
+using Migration.Contracts.Status;
+
+namespace Migration.OmaWorkers.Vma;
+
+/// <summary>
+/// Whether a progress document from a VMA is believable before anything of it is stored: it is about the job that was
+/// asked for, its byte counts are not negative and do not exceed what was planned, its percentages lie in 0–100, its
+/// words are known, and its time stamps are not in the future beyond the allowed clock skew. A VMA is a machine on
+/// another site; a document failing any of these is a failed contact, never a stored value.
+/// </summary>
+public static class ProgressAnswerValidator
+{
+    /// <summary>Most disks a document may list (vSphere allows 60 per VM; the VMA API caps requests at 64).</summary>
+    public const int MaxDisks = 64;
+
+    /// <summary>Longest free-text value (error, label, VM name) accepted.</summary>
+    public const int MaxTextLength = 4096;
+
+    private static readonly string[] SyncTypes = ["full", "incremental"];
+
+    /// <summary>Null when the document may be used, else the reason (stable wording: it is the job_log dedupe basis).</summary>
+    public static string? Check(ReplicationProgress progress, string jobId, DateTimeOffset now, TimeSpan maxClockSkew)
+    {
+        if (!string.Equals(progress.JobId, jobId, StringComparison.Ordinal))
+        {
+            return "the VMA answered about another job id";
+        }
+
+        if (!Enum.IsDefined(progress.Stage) || !Enum.IsDefined(progress.Status))
+        {
+            return "the VMA sent an unknown stage or status";
+        }
+
+        if (!SyncTypes.Contains(progress.Cbt?.Type, StringComparer.Ordinal))
+        {
+            return "the VMA sent an unknown cbt.type";
+        }
+
+        if (Counts("aggregate", progress.Aggregate?.TotalBytes ?? -1, progress.Aggregate?.BytesTransferred ?? -1,
+                progress.Aggregate?.ThroughputBps ?? -1, progress.Aggregate?.Percent ?? double.NaN) is { } aggregate)
+        {
+            return aggregate;
+        }
+
+        if (progress.Disks is null || progress.Disks.Count > MaxDisks)
+        {
+            return $"the VMA listed more than {MaxDisks} disks";
+        }
+
+        foreach (var disk in progress.Disks)
+        {
+            if (disk is null || string.IsNullOrEmpty(disk.Id) || disk.Id.Length > 256 || disk.Label?.Length > MaxTextLength)
+            {
+                return "the VMA sent a disk without a usable id or with an over-long label";
+            }
+
+            if (!Enum.IsDefined(disk.Status))
+            {
+                return "the VMA sent an unknown disk status";
+            }
+
+            if (Counts("a disk's", disk.PlannedBytes, disk.BytesTransferred, disk.ThroughputBps, disk.Percent) is { } counts)
+            {
+                return counts;
+            }
+        }
+
+        if (progress.Error?.Length > MaxTextLength || progress.VmName?.Length > MaxTextLength)
+        {
+            return "the VMA sent an over-long error or VM name";
+        }
+
+        var latest = now + maxClockSkew;
+        var stamps = new[] { progress.StartedAt, progress.UpdatedAt, progress.CompletedAt ?? default }
+            .Concat((progress.Nbd?.Exports ?? []).Select(e => e?.StartedAt ?? default))
+            .Concat((progress.Notes ?? []).Select(n => n?.At ?? default));
+        if (stamps.Any(stamp => stamp > latest))
+        {
+            return $"the VMA sent a time stamp more than {maxClockSkew} in the future";
+        }
+
+        return null;
+    }
+
+    private static string? Counts(string what, long planned, long transferred, long throughput, double percent)
+    {
+        if (planned < 0 || transferred < 0 || throughput < 0)
+        {
+            return $"the VMA sent negative byte counts in {what} progress";
+        }
+
+        if (transferred > planned)
+        {
+            return $"the VMA reported more bytes transferred than planned in {what} progress";
+        }
+
+        if (double.IsNaN(percent) || percent is < 0 or > 100)
+        {
+            return $"the VMA sent a percentage outside 0–100 in {what} progress";
+        }
+
+        return null;
+    }
+}
