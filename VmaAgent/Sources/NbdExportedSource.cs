@@ -13,6 +13,9 @@ public sealed class NbdExportedSource(IReplicationSource inner, NbdSourceExportO
 {
     public string Kind => inner.Kind + " over NBD";
 
+    /// <summary>The source whose snapshots are exported.</summary>
+    public IReplicationSource Inner => inner;
+
     public ValueTask<SourceVm?> FindVmAsync(VmReference vm, CancellationToken cancellationToken) => inner.FindVmAsync(vm, cancellationToken);
 
     public ValueTask<string?> EnableChangeTrackingAsync(SourceVm vm, CancellationToken cancellationToken) => inner.EnableChangeTrackingAsync(vm, cancellationToken);

@@ -4,5 +4,5 @@ namespace Migration.VmaAgent.Sources.VSphere;
 internal sealed class OrphanedSnapshotCleanup(IReplicationSource source) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        source is VSphereSource vsphere ? vsphere.RemoveOrphanedSnapshotsAsync(stoppingToken) : Task.CompletedTask;
+        (source is NbdExportedSource exported ? exported.Inner : source) is VSphereSource vsphere ? vsphere.RemoveOrphanedSnapshotsAsync(stoppingToken) : Task.CompletedTask;
 }
