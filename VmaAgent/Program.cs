@@ -10,6 +10,7 @@ public partial class Program
     private static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddConsoleLogDefaults(builder.Configuration);
         builder.Services.AddVmaAgent(builder.Configuration);
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("vma-agent"));
         var app = builder.Build();
