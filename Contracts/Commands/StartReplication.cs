@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
 
@@ -6,6 +7,11 @@ namespace Migration.Contracts;
 /// <summary>
 /// The integration point: any system publishes this to start (or, with the same job id, to re-assert) a replication.
 /// </summary>
+/// <remarks>
+/// An unknown field is an error, not a silently dropped wish: <c>"sync_type": "incremental"</c> (the VMA API's
+/// spelling) would otherwise run the default <c>auto</c>, and the command ends in <c>_error</c> instead.
+/// </remarks>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record StartReplication
 {
     /// <summary>The integrator's job id: required, the idempotency key.</summary>

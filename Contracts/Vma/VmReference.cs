@@ -13,6 +13,9 @@ public sealed record VmReference
     public string? Uuid { get; init; }
 
     /// <summary>The one value given, for logs and the job row's vm_name.</summary>
+    /// <summary>Longest name, moref or uuid accepted (vCenter allows 80-character VM names; the database column holds 255).</summary>
+    public const int MaxLength = 255;
+
     public string Display => Name ?? Moref ?? Uuid ?? "";
 
     /// <summary>Null when valid, else why not (names the field).</summary>
@@ -22,6 +25,11 @@ public sealed record VmReference
         if (given != 1)
         {
             return "vm: exactly one of name, moref or uuid is required";
+        }
+
+        if (Display.Length > MaxLength)
+        {
+            return $"vm: at most {MaxLength} characters";
         }
 
         return string.IsNullOrWhiteSpace(Display) ? "vm: the value must not be empty" : null;

@@ -21,7 +21,7 @@ public sealed class StartReplicationValidation : IFilter<ConsumeContext<StartRep
     {
         if (!JobIdentity.IsValid(command.JobId))
         {
-            return $"jobId: required, 1 to {JobIdentity.MaxLength} characters of letters, digits, '-', '_', '.' or ':'";
+            return $"jobId: required, {JobIdentity.Rule}";
         }
 
         if (!Uri.TryCreate(command.VmaUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))

@@ -37,7 +37,7 @@ public sealed class VcSim : IAsyncDisposable
     }
 
     public const string Username = "user";
-    public const string Password = "pass";
+    public const string Password = "vcsim-s3cret-9f2";
 
     public Uri SdkUrl { get; }
 

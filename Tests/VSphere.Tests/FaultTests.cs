@@ -29,6 +29,24 @@ public sealed class FaultTests
         Assert.True(during.Aggregate.BytesTransferred < during.Aggregate.TotalBytes);
         await h.AssertTargetsEqualSourceAsync(Vm);
         Assert.Empty(await h.Sim.SnapshotsAsync(Vm));
+        Assert.Contains(h.Logs.All, l => l.Contains("logging in again", StringComparison.Ordinal));
+        Assert.DoesNotContain(h.Logs.All, l => l.Contains(VcSim.Password, StringComparison.Ordinal));
+        Assert.DoesNotContain(VcSim.Password, (await h.ProgressAsync("vs-expire")).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_vm_whose_cbt_cannot_be_enabled_fails_with_vCenters_reason_and_no_snapshot()
+    {
+        await using var h = await VSphereHarness.StartAsync();
+        await h.Sim.FailNextAsync("ReconfigVM_Task", "The operation is not supported on the object: change tracking on this virtual hardware version.");
+
+        var job = await h.RunAsync("vs-no-cbt", Vm);
+
+        Assert.Equal(StatusMapping.Failed, job.Status);
+        Assert.Contains("CBT could not be enabled", job.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains("change tracking on this virtual hardware version", job.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(nameof(ReplicationStage.EnableCBT), job.CurrentOperation);
+        Assert.Empty(await h.Sim.SnapshotsAsync(Vm));
     }
 
     [Fact]

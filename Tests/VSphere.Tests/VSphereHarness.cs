@@ -28,6 +28,9 @@ public sealed class VSphereHarness : IAsyncDisposable
 
     public string Root { get; }
 
+    /// <summary>Every log line the system wrote (with its exception), to prove what never appears in them.</summary>
+    public LogLines Logs { get; private init; } = new();
+
     public VcSim Sim { get; }
 
     public EmbeddedSystem System { get; }
@@ -47,10 +50,16 @@ public sealed class VSphereHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var system = await EmbeddedSystem.StartAsync(settings, logging: Environment.GetEnvironmentVariable("MIGRATION_TEST_LOG") == "1"
-            ? b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information)
-            : null);
-        return new VSphereHarness(root, sim, system);
+        var lines = new LogLines();
+        var system = await EmbeddedSystem.StartAsync(settings, logging: b =>
+        {
+            b.AddProvider(lines).SetMinimumLevel(LogLevel.Debug);
+            if (Environment.GetEnvironmentVariable("MIGRATION_TEST_LOG") == "1")
+            {
+                b.AddSimpleConsole(o => o.SingleLine = true);
+            }
+        });
+        return new VSphereHarness(root, sim, system) { Logs = lines };
     }
 
     public static Dictionary<string, string?> Settings(string root, VcSim sim)
@@ -157,5 +166,29 @@ public sealed class VSphereHarness : IAsyncDisposable
         {
             // the SQLite file of a stopping host; the OS temp cleaner takes it
         }
+    }
+}
+
+/// <summary>Keeps every formatted log line and exception text of a host.</summary>
+public sealed class LogLines : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyCollection<string> All => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogLines owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
 }

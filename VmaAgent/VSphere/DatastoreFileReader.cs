@@ -45,7 +45,7 @@ public sealed class DatastoreFileReader(VimClient client) : ISnapshotDiskReader
             var generation = client.Generation;
             if (!await TryReadAsync(offset, buffer, cancellationToken))
             {
-                await client.LoginAsync(generation, cancellationToken);
+                await client.ReloginAsync(generation, "datastore read", location.FileName, cancellationToken);
                 if (!await TryReadAsync(offset, buffer, cancellationToken))
                 {
                     throw new VimUnavailableException($"the datastore file service refused {location.FileName} even after logging in again");

@@ -78,6 +78,13 @@ public sealed partial class VimClient : IAsyncDisposable
         }
     }
 
+    /// <summary>A request outside SOAP (a datastore read) was refused for its session: log in again once.</summary>
+    internal Task ReloginAsync(int seenGeneration, string call, string target, CancellationToken cancellationToken)
+    {
+        LogSessionExpired(call, target);
+        return LoginAsync(seenGeneration, cancellationToken);
+    }
+
     /// <summary>Logs in again, unless another caller already did since <paramref name="seenGeneration"/>.</summary>
     internal async Task LoginAsync(int seenGeneration, CancellationToken cancellationToken)
     {
