@@ -7,6 +7,7 @@ using Migration.OmaWorkers.Consumers;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
+using Migration.OmaWorkers.Saga.Activities;
 using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
 using Polly;
@@ -15,7 +16,7 @@ namespace Migration.OmaWorkers;
 
 public static class OmaWorkersSetup
 {
-    /// <summary>The workers' services: options, the pooled VMA client, the saga's steps (the bus is added separately).</summary>
+    /// <summary>The workers' services: options, the pooled VMA client, the saga's activities (the bus is added separately).</summary>
     public static IServiceCollection AddOmaWorkers(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.Section));
@@ -26,13 +27,17 @@ public static class OmaWorkersSetup
         services.AddMetrics();
         services.TryAddSingleton<OmaMetrics>();
         services.TryAddScoped<JobLog>();
-        services.TryAddScoped<ReplicationSteps>();
+        services.TryAddScoped<JobFailure>();
         services.TryAddScoped<StartJobActivity>();
         services.TryAddScoped<ApplyProgressActivity>();
+        services.TryAddScoped<CompleteJobActivity>();
+        services.TryAddScoped<FailJobActivity>();
         services.TryAddScoped<RecordPollFailureActivity>();
+        services.TryAddScoped<RestartOnVmaActivity>();
         services.TryAddScoped<TimeOutActivity>();
         services.TryAddScoped<CancelJobActivity>();
         services.TryAddScoped<RejectStartActivity>();
+        services.TryAddScoped(typeof(LogIgnoredActivity<>));
 
         services.TryAddSingleton<PollsInFlight>();
         services.TryAddSingleton(sp => new VmaClientTls(

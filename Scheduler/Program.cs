@@ -14,7 +14,8 @@ public partial class Program
 
     private static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The shipped appsettings.json sits beside the assembly; the working directory stays where relative data paths resolve.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddServiceDefaults(builder.Configuration, "scheduler");
         builder.Services.AddMigrationPersistence(builder.Configuration);
         builder.Services.AddMigrationBus(builder.Configuration, (bus, options) =>

@@ -5,40 +5,34 @@ using Migration.OmaWorkers.Telemetry;
 namespace Migration.OmaWorkers.Saga;
 
 /// <summary>
-/// The seed's JobLog: every entry is both a structured log event and a <c>job_log</c> row, each carrying the job
-/// and correlation ids.
+/// The seed's JobLog: every entry is both a structured log event and a <c>job_log</c> row (added to the step's
+/// <see cref="UnsavedRows"/>, written with the job row), each carrying the job and correlation ids.
 /// </summary>
-public sealed partial class JobLog(IReplicationStore store, TimeProvider time, OmaMetrics metrics, ILogger<JobLog> logger)
+public sealed partial class JobLog(TimeProvider time, OmaMetrics metrics, ILogger<JobLog> logger)
 {
     public const string StartingPolling = "Starting progress polling for replication job";
     public const string StoppedPolling = "Stopped progress polling for job";
     public const string CompletedStopping = "Job completed, stopping progress polling";
     public const string ContactTimeoutExceeded = "VMA communication timeout exceeded";
 
-    public async Task WriteAsync(
-        ReplicationState job,
-        string eventKind,
-        string message,
-        LogLevel level = LogLevel.Information,
-        string? dedupeKey = null,
-        CancellationToken cancellationToken = default)
+    /// <param name="dedupeKey">Unique per job for this event: a redelivered message adds the same key, which is written once.</param>
+    public void Write(ReplicationState job, string eventKind, string message, string dedupeKey, LogLevel level = LogLevel.Information)
     {
+        ArgumentNullException.ThrowIfNull(job);
         // Messages quote what a VMA or an integrator sent (errors, names): one line, no terminal escapes, in the log and the row.
         message = SafeText.Escape(message, 2000);
         LogEvent(level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
         metrics.JobEvent(eventKind);
-        await store.AppendJobLogAsync(
-            new JobLogEntry
-            {
-                JobId = job.JobId,
-                CorrelationId = job.CorrelationId,
-                At = time.GetUtcNow(),
-                Level = level.ToString(),
-                EventKind = eventKind,
-                Message = message,
-                DedupeKey = dedupeKey,
-            },
-            cancellationToken);
+        job.Unsaved.AddLog(new JobLogEntry
+        {
+            JobId = job.JobId,
+            CorrelationId = job.CorrelationId,
+            At = time.GetUtcNow(),
+            Level = level.ToString(),
+            EventKind = eventKind,
+            Message = message,
+            DedupeKey = dedupeKey,
+        });
     }
 
     /// <summary>The seed's key messages each have an event id of their own (stable: alerts and saved searches use them).</summary>

@@ -16,11 +16,14 @@ public sealed class ReplicationState : SagaStateMachineInstance
     /// <summary>The integrator's job id (<c>replication_jobs.id</c>).</summary>
     public string JobId { get; set; } = "";
 
-    /// <summary>The state machine's state name (<c>saga_state</c>).</summary>
+    /// <summary>
+    /// The state machine's state (<c>saga_state</c>): one state per database status (Pending … Completed, Failed), so
+    /// the job's state is held once.
+    /// </summary>
     public string CurrentState { get; set; } = "";
 
-    /// <summary>Database status: the seed's mapping (pending … completed, failed).</summary>
-    public string Status { get; set; } = "";
+    /// <summary>The database status (<c>status</c>): the seed's name of <see cref="CurrentState"/>, never set on its own.</summary>
+    public string Status => JobStates.StatusOf(CurrentState);
 
     /// <summary>One of the nine stages, by name; null before the VMA reports one.</summary>
     public string? CurrentOperation { get; set; }
@@ -79,4 +82,10 @@ public sealed class ReplicationState : SagaStateMachineInstance
     public Guid? ContactTimeoutTokenId { get; set; }
 
     public int Version { get; set; }
+
+    /// <summary>
+    /// The rows beside the job row that the current step adds; the saga repository writes them with the job row, in
+    /// one transaction, when it saves the instance. Not a column.
+    /// </summary>
+    public UnsavedRows Unsaved { get; } = new();
 }

@@ -1,18 +1,20 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
-using Migration.Oma;
 using Migration.Contracts;
 using Migration.Contracts.Status;
+using Migration.Oma;
+using Migration.OmaWorkers.Saga.Activities;
 
 namespace Migration.OmaWorkers.Saga;
 
 /// <summary>
-/// One replication job from <see cref="StartReplication"/> to completed or failed. The only writer of job state: it
-/// applies the seed's throttle, status mapping, backoff and contact timeout through <see cref="ReplicationSteps"/>.
+/// One replication job from <see cref="StartReplication"/> to completed or failed: the only writer of job state. A
+/// state per database status; each event's work is an activity; the branches read the message and the job row's named
+/// facts (<see cref="JobFacts"/>).
 /// </summary>
 public sealed class ReplicationStateMachine : MassTransitStateMachine<ReplicationState>
 {
-    public ReplicationStateMachine(IOptions<TrackingOptions> options)
+    public ReplicationStateMachine(IOptions<TrackingOptions> options, TimeProvider time)
     {
         var tracking = options.Value;
         InstanceState(x => x.CurrentState);
@@ -48,30 +50,39 @@ public sealed class ReplicationStateMachine : MassTransitStateMachine<Replicatio
             };
         });
 
+        var running = new[] { Pending, Preparing, Snapshotting, Streaming, Finalizing };
+
         Initially(
             When(Start)
                 .Activity(x => x.OfType<StartJobActivity>())
                 .Schedule(ContactTimeoutExpired, c => new ContactTimeout { JobId = c.Saga.JobId })
-                .TransitionTo(Active));
+                .TransitionTo(Pending));
 
-        During(Active,
+        During(running,
             When(Start)
-                .ThenAsync(c => Steps(c).IgnoreAsync(c.Saga, "StartReplication for a job that is already running")),
-            When(Observed)
+                .Activity(x => x.OfType<LogIgnoredActivity<StartReplication>>()),
+            When(Observed, c => !c.Saga.HasSeen(c.Message) && c.Saga.IsOlderThanApplied(c.Message))
+                .Activity(x => x.OfType<ApplyProgressActivity>()),
+            When(Observed, c => IsNew(c) && c.Message.Progress.Status == VmaJobStatus.Succeeded)
                 .Activity(x => x.OfType<ApplyProgressActivity>())
-                .If(c => c.Saga.Status == StatusMapping.Completed, b => b.Unschedule(ContactTimeoutExpired).TransitionTo(Completed))
-                .If(c => c.Saga.Status == StatusMapping.Failed, b => b.Unschedule(ContactTimeoutExpired).TransitionTo(Failed)),
-            When(PollFailed)
-                .Activity(x => x.OfType<RecordPollFailureActivity>()),
-            When(ContactTimeoutExpired.Received)
-                .IfElse(c => Steps(c).TimeUntilContactDeadline(c.Saga) is null,
-                    expired => expired
-                        .Activity(x => x.OfType<TimeOutActivity>())
-                        .TransitionTo(Failed),
-                    contacted => contacted
-                        .Schedule(ContactTimeoutExpired,
-                            c => new ContactTimeout { JobId = c.Saga.JobId },
-                            c => Steps(c).TimeUntilContactDeadline(c.Saga) ?? TimeSpan.Zero)),
+                .Activity(x => x.OfType<CompleteJobActivity>())
+                .Unschedule(ContactTimeoutExpired)
+                .TransitionTo(Completed),
+            When(Observed, c => IsNew(c) && c.Message.Progress.Status == VmaJobStatus.Failed)
+                .Activity(x => x.OfType<ApplyProgressActivity>())
+                .Activity(x => x.OfType<FailJobActivity>())
+                .Unschedule(ContactTimeoutExpired)
+                .TransitionTo(Failed),
+            When(PollFailed, c => !c.Saga.HasContactSince(c.Message))
+                .Activity(x => x.OfType<RecordPollFailureActivity>())
+                .If(c => c.Message.JobUnknownToVma, unknown => unknown.Activity(x => x.OfType<RestartOnVmaActivity>())),
+            When(ContactTimeoutExpired.Received, c => c.Saga.ContactDeadline(tracking.ContactTimeout) <= time.GetUtcNow())
+                .Activity(x => x.OfType<TimeOutActivity>())
+                .TransitionTo(Failed),
+            When(ContactTimeoutExpired.Received, c => c.Saga.ContactDeadline(tracking.ContactTimeout) > time.GetUtcNow())
+                .Schedule(ContactTimeoutExpired,
+                    c => new ContactTimeout { JobId = c.Saga.JobId },
+                    c => c.Saga.ContactDeadline(tracking.ContactTimeout) - time.GetUtcNow()),
             When(Cancel)
                 .Activity(x => x.OfType<CancelJobActivity>())
                 .Unschedule(ContactTimeoutExpired)
@@ -81,17 +92,34 @@ public sealed class ReplicationStateMachine : MassTransitStateMachine<Replicatio
                 .Unschedule(ContactTimeoutExpired)
                 .TransitionTo(Failed));
 
+        // A running observation moves the job to the state of the VMA's status (the same state when throttled).
+        foreach (var (vmaStatus, state) in RunningStatuses())
+        {
+            During(running,
+                When(Observed, c => IsNew(c) && c.Message.Progress.Status == vmaStatus)
+                    .Activity(x => x.OfType<ApplyProgressActivity>())
+                    .TransitionTo(state));
+        }
+
         // A finished job never reopens: late, duplicate or redelivered messages change nothing.
         During(Completed, Failed,
             Ignore(Observed),
             Ignore(PollFailed),
             Ignore(StartRejected),
             Ignore(ContactTimeoutExpired.Received),
-            When(Start).ThenAsync(c => Steps(c).IgnoreAsync(c.Saga, "StartReplication for a finished job")),
-            When(Cancel).ThenAsync(c => Steps(c).IgnoreAsync(c.Saga, "CancelReplication for a finished job")));
+            When(Start).Activity(x => x.OfType<LogIgnoredActivity<StartReplication>>()),
+            When(Cancel).Activity(x => x.OfType<LogIgnoredActivity<CancelReplication>>()));
     }
 
-    public State Active { get; private set; } = null!;
+    public State Pending { get; private set; } = null!;
+
+    public State Preparing { get; private set; } = null!;
+
+    public State Snapshotting { get; private set; } = null!;
+
+    public State Streaming { get; private set; } = null!;
+
+    public State Finalizing { get; private set; } = null!;
 
     public State Completed { get; private set; } = null!;
 
@@ -109,6 +137,11 @@ public sealed class ReplicationStateMachine : MassTransitStateMachine<Replicatio
 
     public Schedule<ReplicationState, ContactTimeout> ContactTimeoutExpired { get; private set; } = null!;
 
-    private static ReplicationSteps Steps(BehaviorContext<ReplicationState> context) =>
-        context.GetServiceOrCreateInstance<ReplicationSteps>();
+    private static bool IsNew(BehaviorContext<ReplicationState, ProgressObserved> context) =>
+        !context.Saga.HasSeen(context.Message) && !context.Saga.IsOlderThanApplied(context.Message);
+
+    private IEnumerable<(VmaJobStatus Status, State State)> RunningStatuses() =>
+        Enum.GetValues<VmaJobStatus>()
+            .Where(s => !StatusMapping.IsTerminal(s))
+            .Select(s => (s, (State)GetState(JobStates.StateOf(StatusMapping.ToDbStatus(s)))));
 }

@@ -18,9 +18,10 @@ public static class ReplicationStateColumns
 {
     public sealed record Column(string Name, PropertyInfo Property);
 
+    /// <summary>Every column written: the read/write properties, and <c>status</c>, the projection of the saga's state.</summary>
     public static IReadOnlyList<Column> All { get; } = typeof(ReplicationState)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-        .Where(p => p.CanRead && p.CanWrite)
+        .Where(p => p.CanRead && (p.CanWrite || p.Name == nameof(ReplicationState.Status)))
         .Select(p => new Column(ColumnName(p.Name), p))
         .ToArray();
 
@@ -29,6 +30,23 @@ public static class ReplicationStateColumns
         .Where(c => c.Name is not ("id" or "correlation_id" or "version"))
         .ToArray();
 
+    /// <summary>The text columns' types (the SQL Server script's): VARCHAR for keys and codes, NVARCHAR for what users typed.</summary>
+    private static readonly Dictionary<string, (bool Ansi, int Length)> TextColumns = new(StringComparer.Ordinal)
+    {
+        ["id"] = (true, 255),
+        ["saga_state"] = (true, 64),
+        ["status"] = (true, 50),
+        ["current_operation"] = (true, 255),
+        ["error_message"] = (false, -1),
+        ["vma_url"] = (true, 2048),
+        ["vm_name"] = (false, 255),
+        ["vm_ref_kind"] = (true, 16),
+        ["requested_sync_type"] = (true, 16),
+        ["sync_type"] = (true, 16),
+        ["target_json"] = (false, -1),
+        ["previous_change_ids_json"] = (false, -1),
+    };
+
     public static string ColumnName(string propertyName) => propertyName switch
     {
         nameof(ReplicationState.JobId) => "id",
@@ -36,7 +54,7 @@ public static class ReplicationStateColumns
         _ => ToSnakeCase(propertyName),
     };
 
-    public static string SelectList { get; } = string.Join(", ", All.Select(c => $"{c.Name} AS {c.Property.Name}"));
+    public static string SelectList { get; } = string.Join(", ", All.Where(c => c.Property.CanWrite).Select(c => $"{c.Name} AS {c.Property.Name}"));
 
     /// <summary>The values of every column, in <see cref="All"/> order: the snapshot a later UPDATE is compared with.</summary>
     public static object?[] Capture(ReplicationState state)
@@ -69,7 +87,21 @@ public static class ReplicationStateColumns
         var parameters = new DynamicParameters();
         foreach (var column in All)
         {
-            var value = dialect.ToParameter(column.Property.GetValue(state));
+            var raw = column.Property.GetValue(state);
+            if (TextColumns.TryGetValue(column.Name, out var text) && (raw is string || column.Property.PropertyType == typeof(string)))
+            {
+                var bound = text.Ansi ? dialect.Ansi((string?)raw, text.Length) : dialect.Unicode((string?)raw, text.Length);
+                parameters.Add(column.Property.Name, bound, bound is null ? dialect.NullParameterType(typeof(string)) : null);
+                continue;
+            }
+
+            if (raw is decimal percent)
+            {
+                parameters.Add(column.Property.Name, dialect.Percent(percent));
+                continue;
+            }
+
+            var value = dialect.ToParameter(raw);
             parameters.Add(column.Property.Name, value, value is null ? dialect.NullParameterType(column.Property.PropertyType) : null);
         }
 

@@ -9,7 +9,12 @@ namespace Migration.OmaWorkers.SagaRepository;
 /// repository MassTransit uses (see <see cref="ReplicationStateRepositoryExtensions"/>) runs one
 /// <see cref="ReplicationStateSession"/> per message.
 /// </summary>
-public sealed class ReplicationStateRepository(DbConnectionFactory connections, SqlDialect dialect, PersistenceMetrics metrics)
+public sealed class ReplicationStateRepository(
+    DbConnectionFactory connections,
+    SqlDialect dialect,
+    SideRowWriter rows,
+    PersistenceMetrics metrics,
+    ILogger<ReplicationStateSession> logger)
 {
     /// <summary>
     /// Thrown when a write finds the row changed since it was loaded (or a new instance's row already inserted): the
@@ -20,5 +25,5 @@ public sealed class ReplicationStateRepository(DbConnectionFactory connections, 
 
     private readonly ReplicationStateStatements statements = new(dialect);
 
-    public ReplicationStateSession OpenSession() => new(connections, dialect, statements, metrics);
+    public ReplicationStateSession OpenSession() => new(connections, dialect, statements, rows, metrics, logger);
 }

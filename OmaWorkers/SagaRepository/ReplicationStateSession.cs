@@ -8,29 +8,45 @@ using Migration.OmaWorkers.Saga;
 namespace Migration.OmaWorkers.SagaRepository;
 
 /// <summary>
-/// The database side of one saga message: loads instances (remembering what they looked like), then writes each one
-/// back with a single statement that refuses a stale version.
+/// The database side of one saga message, on one connection: loads the instance (remembering what it looked like),
+/// and at save time writes, in one transaction, the job row (one statement that refuses a stale version) and then
+/// the rows the step added beside it (<see cref="ReplicationState.Unsaved"/>).
 /// </summary>
 /// <remarks>
-/// Nothing is written while the saga's behaviour runs, so a behaviour that throws leaves no trace, and no lock or
-/// transaction is held across it (a single INSERT or UPDATE is atomic by itself). Concurrent writers of one job are
-/// told apart by the version column alone, which is what protects several worker replicas.
+/// Nothing is written while the saga's behaviour runs, so a behaviour that throws leaves no trace; a step that changed
+/// nothing and added no row issues no write. On PostgreSQL and SQL Server the load already runs in the transaction
+/// that writes (it takes no lock: a read-committed SELECT), so a step costs one commit, and a step that writes
+/// nothing ends in a rollback. Concurrent writers of one job are told apart by the version column alone, which is
+/// what protects several worker replicas.
 /// </remarks>
-public sealed class ReplicationStateSession : IAsyncDisposable
+public sealed partial class ReplicationStateSession : IAsyncDisposable
 {
+    private const string DiskSavepoint = "vm_disks";
+
     private readonly DbConnectionFactory connections;
     private readonly SqlDialect dialect;
     private readonly ReplicationStateStatements statements;
+    private readonly SideRowWriter rows;
     private readonly PersistenceMetrics metrics;
+    private readonly ILogger logger;
     private readonly Dictionary<ReplicationState, object?[]> snapshots = new(ReferenceEqualityComparer.Instance);
     private DbConnection? connection;
+    private DbTransaction? transaction;
 
-    internal ReplicationStateSession(DbConnectionFactory connections, SqlDialect dialect, ReplicationStateStatements statements, PersistenceMetrics metrics)
+    internal ReplicationStateSession(
+        DbConnectionFactory connections,
+        SqlDialect dialect,
+        ReplicationStateStatements statements,
+        SideRowWriter rows,
+        PersistenceMetrics metrics,
+        ILogger logger)
     {
         this.connections = connections;
         this.dialect = dialect;
         this.statements = statements;
+        this.rows = rows;
         this.metrics = metrics;
+        this.logger = logger;
     }
 
     /// <summary>The instance of <paramref name="correlationId"/>, or null when the job has no row yet.</summary>
@@ -38,7 +54,7 @@ public sealed class ReplicationStateSession : IAsyncDisposable
     {
         var db = await ConnectionAsync(cancellationToken).ConfigureAwait(false);
         var instance = await db.QuerySingleOrDefaultAsync<ReplicationState>(new CommandDefinition(
-            statements.Load, new { CorrelationId = dialect.Uuid(correlationId) }, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            statements.Load, new { CorrelationId = dialect.Uuid(correlationId) }, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
         if (instance is not null)
         {
             snapshots[instance] = ReplicationStateColumns.Capture(instance);
@@ -52,7 +68,7 @@ public sealed class ReplicationStateSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(predicate);
         var db = await ConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var all = await db.QueryAsync<ReplicationState>(new CommandDefinition(statements.SelectAll, cancellationToken: cancellationToken))
+        var all = await db.QueryAsync<ReplicationState>(new CommandDefinition(statements.SelectAll, transaction: transaction, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
         var matches = all.Where(predicate).ToArray();
         foreach (var instance in matches)
@@ -63,21 +79,17 @@ public sealed class ReplicationStateSession : IAsyncDisposable
         return matches;
     }
 
-    /// <summary>Inserts a new instance; false (and nothing written) when the job's row already exists.</summary>
+    /// <summary>Inserts a new instance and its rows; false (and nothing written) when the job's row already exists.</summary>
     public async Task<bool> TryInsertAsync(ReplicationState instance, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        var db = await ConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await db.ExecuteAsync(new CommandDefinition(
-            statements.Insert, ReplicationStateColumns.Parameters(instance, dialect), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (rows == 0)
+        var inserted = await SaveAsync(instance, insert: true, cancellationToken).ConfigureAwait(false);
+        if (inserted)
         {
-            return false;
+            metrics.JobInserted();
         }
 
-        metrics.JobInserted();
-        snapshots[instance] = ReplicationStateColumns.Capture(instance);
-        return true;
+        return inserted;
     }
 
     /// <summary>Inserts a new instance; <see cref="ConcurrencyException"/> when another writer inserted the job first.</summary>
@@ -92,39 +104,27 @@ public sealed class ReplicationStateSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes a changed instance back (version + 1) and returns true; returns false without any statement when nothing
-    /// changed since it was loaded. <see cref="ConcurrencyException"/> when the row's version moved meanwhile.
+    /// Writes a changed instance back (version + 1) with the rows its step added and returns true; returns false
+    /// without any statement when nothing changed since it was loaded and no row was added.
+    /// <see cref="ConcurrencyException"/> (and nothing written) when the row's version moved meanwhile.
     /// </summary>
-    public async Task<bool> UpdateAsync(ReplicationState instance, CancellationToken cancellationToken)
+    public Task<bool> UpdateAsync(ReplicationState instance, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        if (snapshots.TryGetValue(instance, out var snapshot) && ReplicationStateColumns.Unchanged(snapshot, instance))
-        {
-            metrics.UpdateSkipped();
-            return false;
-        }
-
-        var db = await ConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await db.ExecuteAsync(new CommandDefinition(
-            statements.Update, ReplicationStateColumns.Parameters(instance, dialect), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        if (rows == 0)
-        {
-            metrics.ConcurrencyConflict();
-            throw new ConcurrencyException(
-                $"replication job '{instance.JobId}' changed since version {instance.Version} was loaded", typeof(ReplicationState), instance.CorrelationId);
-        }
-
-        instance.Version++;
-        metrics.JobUpdated();
-        snapshots[instance] = ReplicationStateColumns.Capture(instance);
-        return true;
+        return SaveAsync(instance, insert: false, cancellationToken);
     }
 
     /// <summary>Drops what the session remembers of an instance (its changes are not to be written).</summary>
-    public void Forget(ReplicationState instance) => snapshots.Remove(instance);
+    public void Forget(ReplicationState instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        snapshots.Remove(instance);
+        instance.Unsaved.Clear();
+    }
 
     public async ValueTask DisposeAsync()
     {
+        await EndTransactionAsync().ConfigureAwait(false);
         if (connection is not null)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
@@ -132,6 +132,120 @@ public sealed class ReplicationStateSession : IAsyncDisposable
         }
     }
 
-    private async ValueTask<DbConnection> ConnectionAsync(CancellationToken cancellationToken) =>
-        connection ??= await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+    private async Task<bool> SaveAsync(ReplicationState instance, bool insert, CancellationToken cancellationToken)
+    {
+        var changed = insert || !snapshots.TryGetValue(instance, out var snapshot) || !ReplicationStateColumns.Unchanged(snapshot, instance);
+        if (!changed && instance.Unsaved.IsEmpty)
+        {
+            metrics.UpdateSkipped();
+            return false;
+        }
+
+        var db = await ConnectionAsync(cancellationToken).ConfigureAwait(false);
+        transaction ??= await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The job row first: a stale version stops the step before any row beside it is written.
+            if (changed)
+            {
+                var written = await db.ExecuteAsync(new CommandDefinition(
+                    insert ? statements.Insert : statements.Update,
+                    ReplicationStateColumns.Parameters(instance, dialect),
+                    transaction,
+                    cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+                // Exactly one: a server whose NOCOUNT option is on reports -1, which must not pass for a write.
+                if (written != 1)
+                {
+                    await EndTransactionAsync().ConfigureAwait(false);
+                    if (insert)
+                    {
+                        return false;
+                    }
+
+                    metrics.ConcurrencyConflict();
+                    throw new ConcurrencyException(
+                        $"replication job '{instance.JobId}' changed since version {instance.Version} was loaded", typeof(ReplicationState), instance.CorrelationId);
+                }
+            }
+
+            await WriteUnsavedRowsAsync(db, instance, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await EndTransactionAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await EndTransactionAsync().ConfigureAwait(false);
+        if (changed && !insert)
+        {
+            instance.Version++;
+            metrics.JobUpdated();
+        }
+
+        instance.Unsaved.Clear();
+        snapshots[instance] = ReplicationStateColumns.Capture(instance);
+        return true;
+    }
+
+    private async Task WriteUnsavedRowsAsync(DbConnection db, ReplicationState instance, CancellationToken cancellationToken)
+    {
+        var unsaved = instance.Unsaved;
+        await rows.AppendJobLogAsync(db, transaction!, unsaved.Log, cancellationToken).ConfigureAwait(false);
+        await rows.AddCbtHistoryAsync(db, transaction!, unsaved.History, cancellationToken).ConfigureAwait(false);
+        if (unsaved.Disks.Count == 0)
+        {
+            return;
+        }
+
+        if (!unsaved.DisksMayFail)
+        {
+            await rows.UpsertDisksAsync(db, transaction!, unsaved.Disks, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The seed: a failed disk-level write must not roll back or block the job-level write. The next written
+        // observation carries every disk again, so the rows catch up then.
+        await transaction!.SaveAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await rows.UpsertDisksAsync(db, transaction, unsaved.Disks, cancellationToken).ConfigureAwait(false);
+            await transaction.ReleaseAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException ex)
+        {
+            await transaction.RollbackAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
+            metrics.DiskWriteFailed();
+            LogDiskWriteFailed(logger, ex, instance.JobId, instance.CorrelationId);
+        }
+    }
+
+    private async ValueTask<DbConnection> ConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (connection is null)
+        {
+            connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (dialect.ReadsInWriteTransaction)
+            {
+                transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return connection;
+    }
+
+    private async ValueTask EndTransactionAsync()
+    {
+        if (transaction is not null)
+        {
+            // Disposing an uncommitted transaction rolls it back.
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            transaction = null;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Disk rows of job {JobId} (correlation {CorrelationId}) could not be written; the job row was, and the next observation writes the disks again")]
+    private static partial void LogDiskWriteFailed(ILogger logger, Exception exception, string jobId, Guid correlationId);
 }

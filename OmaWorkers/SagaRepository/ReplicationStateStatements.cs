@@ -12,16 +12,17 @@ public sealed class ReplicationStateStatements(SqlDialect dialect)
 
     public string SelectAll { get; } = $"SELECT {ReplicationStateColumns.SelectList} FROM replication_jobs";
 
-    public string Insert { get; } = dialect.InsertUnlessExists(
+    public string Insert { get; } = dialect.CountingRows(dialect.InsertUnlessExists(
         "replication_jobs",
         string.Join(", ", ReplicationStateColumns.All.Select(c => c.Name)),
         string.Join(", ", ReplicationStateColumns.All.Select(c => "@" + c.Property.Name)),
-        "id = @JobId OR correlation_id = @CorrelationId");
+        "id = @JobId",
+        "correlation_id = @CorrelationId"));
 
-    public string Update { get; } =
+    public string Update { get; } = dialect.CountingRows(
         "UPDATE replication_jobs SET " +
         string.Join(", ", ReplicationStateColumns.Updatable.Select(c => $"{c.Name} = @{c.Property.Name}")) +
-        ", version = version + 1 WHERE id = @JobId AND version = @Version";
+        ", version = version + 1 WHERE id = @JobId AND version = @Version");
 
     /// <summary>Every statement, by name (the SQL Server ones are parsed by a test).</summary>
     public IReadOnlyDictionary<string, string> All() => new Dictionary<string, string>

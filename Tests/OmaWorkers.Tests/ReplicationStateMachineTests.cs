@@ -173,7 +173,8 @@ public class ReplicationStateMachineTests
         var log = host.Store.LogOf("job-silent");
         Assert.Contains(log, l => l.EventKind == "timeout" && l.Message == JobLog.ContactTimeoutExceeded && l.Level == "Error");
         Assert.Contains(log, l => l.Message == JobLog.StoppedPolling);
-        Assert.True(await host.Harness.Published.Any<ReplicationFailed>(m => m.Context.Message.JobId == "job-silent"));
+        // The bus may have been idle before the timeout fired, so the harness's Any would not wait for the publish.
+        await host.WaitForPublished<ReplicationFailed>(m => m.JobId == "job-silent");
     }
 
     [Fact]

@@ -58,6 +58,7 @@ public sealed class SagaHost : IAsyncDisposable
         services.RemoveAll<IJobQueries>();
         services.AddSingleton<IReplicationStore>(store);
         services.AddSingleton<IJobQueries>(store);
+        services.AddSingleton(store);
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<ReplicationStateMachine, ReplicationState, ReplicationStateDefinition>().InMemoryRepository();
@@ -65,6 +66,7 @@ public sealed class SagaHost : IAsyncDisposable
             x.UsingInMemory((context, cfg) =>
             {
                 cfg.UseDelayedMessageScheduler();
+                cfg.UseConsumeFilter(typeof(UnsavedRowsFlush<>), context);
                 cfg.ConfigureEndpoints(context);
             });
         });
@@ -104,6 +106,22 @@ public sealed class SagaHost : IAsyncDisposable
 
         var last = Job(jobId);
         throw new TimeoutException($"job {jobId} never reached the expected state; last: status={last?.Status} op={last?.CurrentOperation} percent={last?.ProgressPercent} state={last?.CurrentState} failures={last?.ConsecutivePollFailures}");
+    }
+
+    /// <summary>Waits (up to 15 s) until a message of type <typeparamref name="T"/> matching the predicate was published.</summary>
+    public async Task WaitForPublished<T>(Func<T, bool> predicate)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!Harness.Published.Select<T>().Any(m => predicate(m.Context.Message)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no {typeof(T).Name} was published");
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Waits until the bus has been idle for the inactivity timeout: every message published so far is consumed.</summary>

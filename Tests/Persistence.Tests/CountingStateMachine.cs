@@ -22,7 +22,6 @@ public sealed class CountingStateMachine : MassTransitStateMachine<ReplicationSt
                 {
                     Add(context.Saga, context.Message);
                     context.Saga.JobId = context.Message.JobId;
-                    context.Saga.Status = StatusMapping.Streaming;
                     context.Saga.VmaUrl = "https://vma.example:443";
                     context.Saga.VmName = "vm-counted";
                     context.Saga.CreatedAt = TestJobs.Now;

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.OmaWorkers.Saga;
 using Migration.OmaWorkers.SagaRepository;
 
 namespace Migration.Tests.Persistence;
@@ -18,7 +19,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
         await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var state = TestJobs.NewState(TestJobs.NewJobId(), "vm-äöü-01", StatusMapping.Streaming);
-        state.CurrentState = "Running";
+        state.CurrentState = JobStates.Snapshotting;
         state.CurrentOperation = "Transfer";
         state.ProgressPercent = 12.34m;
         state.BytesTransferred = 5_000_000_000;
@@ -59,7 +60,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
         await using (var session = repository.OpenSession())
         {
             var loaded = (await session.LoadAsync(state.CorrelationId, None))!;
-            loaded.Status = StatusMapping.Streaming;
+            loaded.CurrentState = JobStates.Streaming;
             loaded.BytesTransferred = 4096;
             loaded.NextPollAt = TestJobs.Now.AddSeconds(2);
             Assert.True(await session.UpdateAsync(loaded, None));

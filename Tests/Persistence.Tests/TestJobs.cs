@@ -18,8 +18,7 @@ internal static class TestJobs
         {
             CorrelationId = JobIdentity.ToCorrelationId(jobId),
             JobId = jobId,
-            CurrentState = "Starting",
-            Status = status,
+            CurrentState = JobStates.StateOf(status),
             VmaUrl = "https://vma.example:443",
             VmName = vmName,
             CreatedAt = createdAt ?? Now,

@@ -34,7 +34,7 @@ public sealed class JobQueries(DbConnectionFactory connections, SqlDialect diale
 
     public async Task<JobView?> GetJobAsync(string jobId, CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync<JobView>(dialect.Job, new { JobId = jobId }, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync<JobView>(dialect.Job, dialect.JobKey(jobId), cancellationToken).ConfigureAwait(false);
         return rows.Count > 0 ? rows[0] : null;
     }
 
@@ -45,13 +45,13 @@ public sealed class JobQueries(DbConnectionFactory connections, SqlDialect diale
     }
 
     public Task<IReadOnlyList<DiskRow>> GetDisksAsync(string jobId, CancellationToken cancellationToken) =>
-        QueryAsync<DiskRow>(dialect.Disks, new { JobId = jobId }, cancellationToken);
+        QueryAsync<DiskRow>(dialect.Disks, dialect.JobKey(jobId), cancellationToken);
 
     public Task<IReadOnlyList<CbtHistoryRow>> GetCbtHistoryAsync(string jobId, CancellationToken cancellationToken) =>
-        QueryAsync<CbtHistoryRow>(dialect.CbtHistoryOfJob, new { JobId = jobId }, cancellationToken);
+        QueryAsync<CbtHistoryRow>(dialect.CbtHistoryOfJob, dialect.JobKey(jobId), cancellationToken);
 
     public Task<IReadOnlyList<JobLogView>> GetJobLogAsync(string jobId, CancellationToken cancellationToken) =>
-        QueryAsync<JobLogView>(dialect.JobLogOfJob, new { JobId = jobId }, cancellationToken);
+        QueryAsync<JobLogView>(dialect.JobLogOfJob, dialect.JobKey(jobId), cancellationToken);
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters, CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ public sealed class PersistenceMetrics : IDisposable
     private long diskUpserts;
     private long cbtHistoryInserts;
     private long jobLogAppends;
+    private long diskWriteFailures;
 
     public PersistenceMetrics(IMeterFactory? meterFactory = null)
     {
@@ -31,6 +32,8 @@ public sealed class PersistenceMetrics : IDisposable
         meter.CreateObservableCounter("migration.persistence.disk_upserts", () => DiskUpserts, description: "vm_disks rows inserted or merged");
         meter.CreateObservableCounter("migration.persistence.cbt_history_inserts", () => CbtHistoryInserts, description: "cbt_history rows added");
         meter.CreateObservableCounter("migration.persistence.job_log_appends", () => JobLogAppends, description: "job_log rows added");
+        meter.CreateObservableCounter(
+            "migration.persistence.disk_write_failures", () => DiskWriteFailures, description: "progress disk-row writes rolled back to their savepoint (the job row was written)");
     }
 
     public long JobInserts => Interlocked.Read(ref jobInserts);
@@ -47,6 +50,8 @@ public sealed class PersistenceMetrics : IDisposable
 
     public long JobLogAppends => Interlocked.Read(ref jobLogAppends);
 
+    public long DiskWriteFailures => Interlocked.Read(ref diskWriteFailures);
+
     public void JobInserted() => Interlocked.Increment(ref jobInserts);
 
     public void JobUpdated() => Interlocked.Increment(ref jobUpdates);
@@ -60,6 +65,8 @@ public sealed class PersistenceMetrics : IDisposable
     public void CbtHistoryInserted(int count) => Interlocked.Add(ref cbtHistoryInserts, count);
 
     public void JobLogAppended() => Interlocked.Increment(ref jobLogAppends);
+
+    public void DiskWriteFailed() => Interlocked.Increment(ref diskWriteFailures);
 
     public void Dispose() => meter.Dispose();
 }

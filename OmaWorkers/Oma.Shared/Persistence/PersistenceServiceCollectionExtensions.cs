@@ -26,6 +26,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton(sp => new PersistenceMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(sp => new DbConnectionFactory(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value));
         services.TryAddSingleton(sp => SqlDialect.For(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider));
+        services.TryAddSingleton<SideRowWriter>();
         services.TryAddSingleton<IReplicationStore, ReplicationStore>();
         services.TryAddSingleton<IJobQueries, JobQueries>();
 

@@ -1,4 +1,5 @@
 using System.Data;
+using Dapper;
 using Migration.Contracts.Status;
 
 namespace Migration.Oma.Persistence.Dialects;
@@ -66,11 +67,102 @@ public abstract class SqlDialect
             : null;
     }
 
+    /// <summary>
+    /// True when a saga step's load runs in the transaction that later writes (one commit per step). Not on SQLite:
+    /// a read transaction there cannot become a write once another connection wrote (SQLITE_BUSY_SNAPSHOT).
+    /// </summary>
+    public virtual bool ReadsInWriteTransaction => true;
+
     public object? Time(DateTimeOffset value) => ToParameter(value);
 
     public object? Time(DateTimeOffset? value) => value is null ? null : ToParameter(value.Value);
 
     public object? Uuid(Guid value) => ToParameter(value);
+
+    /// <summary>A string bound for a <c>VARCHAR(length)</c> column (keys, statuses, change ids).</summary>
+    public virtual object? Ansi(string? value, int length) => value;
+
+    /// <summary>A string bound for an <c>NVARCHAR(length)</c> column (free text a user typed); -1 for MAX.</summary>
+    public virtual object? Unicode(string? value, int length) => value;
+
+    /// <summary>A percentage bound for a <c>DECIMAL(5,2)</c> column.</summary>
+    public virtual object Percent(decimal value) => value;
+
+    /// <summary>The one parameter <c>@JobId</c> of a lookup by job id.</summary>
+    public DynamicParameters JobKey(string jobId)
+    {
+        var parameters = new DynamicParameters();
+        AddText(parameters, "JobId", Ansi(jobId, 255));
+        return parameters;
+    }
+
+    /// <summary>The one parameter <c>@VmName</c> of a lookup by VM name.</summary>
+    public DynamicParameters VmKey(string vmName)
+    {
+        var parameters = new DynamicParameters();
+        AddText(parameters, "VmName", Unicode(vmName, 255));
+        return parameters;
+    }
+
+    public DynamicParameters DiskParameters(DiskRow disk)
+    {
+        ArgumentNullException.ThrowIfNull(disk);
+        var parameters = new DynamicParameters();
+        AddText(parameters, "JobId", Ansi(disk.JobId, 255));
+        AddText(parameters, "DiskId", Ansi(disk.DiskId, 255));
+        AddText(parameters, "Label", Unicode(disk.Label, 255));
+        AddText(parameters, "SyncStatus", Ansi(disk.SyncStatus, 50));
+        parameters.Add("SyncProgressPercent", Percent(disk.SyncProgressPercent));
+        parameters.Add("BytesSynced", disk.BytesSynced);
+        parameters.Add("PlannedBytes", disk.PlannedBytes);
+        AddText(parameters, "DiskChangeId", Ansi(disk.DiskChangeId, 255));
+        parameters.Add("UpdatedAt", Time(disk.UpdatedAt));
+        return parameters;
+    }
+
+    public DynamicParameters CbtHistoryParameters(CbtHistoryRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var parameters = new DynamicParameters();
+        AddText(parameters, "JobId", Ansi(row.JobId, 255));
+        AddText(parameters, "DiskId", Ansi(row.DiskId, 255));
+        AddText(parameters, "ChangeId", Ansi(row.ChangeId, 255));
+        AddText(parameters, "PreviousChangeId", Ansi(row.PreviousChangeId, 255));
+        AddText(parameters, "SyncType", Ansi(row.SyncType, 50));
+        parameters.Add("BlocksChanged", row.BlocksChanged, DbType.Int32);
+        parameters.Add("BytesTransferred", row.BytesTransferred);
+        parameters.Add("SyncDurationSeconds", row.SyncDurationSeconds);
+        parameters.Add("SyncSuccess", row.SyncSuccess);
+        parameters.Add("CreatedAt", Time(row.CreatedAt));
+        return parameters;
+    }
+
+    public DynamicParameters JobLogParameters(JobLogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var parameters = new DynamicParameters();
+        AddText(parameters, "JobId", Ansi(entry.JobId, 255));
+        parameters.Add("CorrelationId", Uuid(entry.CorrelationId));
+        parameters.Add("At", Time(entry.At));
+        AddText(parameters, "Level", Ansi(entry.Level, 16));
+        AddText(parameters, "EventKind", Ansi(entry.EventKind, 50));
+        AddText(parameters, "Message", Unicode(entry.Message, -1));
+        AddText(parameters, "DedupeKey", Ansi(entry.DedupeKey, 255));
+        return parameters;
+    }
+
+    /// <summary>A text parameter; a NULL one is typed as text, so no provider has to guess.</summary>
+    public static void AddText(DynamicParameters parameters, string name, object? value)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        parameters.Add(name, value, value is null ? DbType.String : null);
+    }
+
+    /// <summary>
+    /// A statement whose row count the caller checks. Some servers run with NOCOUNT on (SQL Server's user options),
+    /// and then report -1 for every statement.
+    /// </summary>
+    public virtual string CountingRows(string sql) => sql;
 
     // ---- the rows beside the job row ----
 
@@ -88,16 +180,16 @@ public abstract class SqlDialect
 
     public string InsertCbtHistory
     {
-        get => field ??= InsertUnlessExists("cbt_history", CbtColumns, CbtValues, "job_id = @JobId AND disk_id = @DiskId");
+        get => field ??= CountingRows(InsertUnlessExists("cbt_history", CbtColumns, CbtValues, "job_id = @JobId AND disk_id = @DiskId"));
     }
 
     public string AppendJobLog
     {
-        get => field ??= InsertUnlessExists(
+        get => field ??= CountingRows(InsertUnlessExists(
             "job_log",
             "job_id, correlation_id, logged_at, level, event_kind, message, dedupe_key",
             "@JobId, @CorrelationId, @At, @Level, @EventKind, @Message, @DedupeKey",
-            "job_id = @JobId AND dedupe_key = @DedupeKey");
+            "job_id = @JobId AND dedupe_key = @DedupeKey"));
     }
 
     public string LastChangeIds
@@ -208,8 +300,11 @@ public abstract class SqlDialect
     /// <summary>A SELECT of at most <paramref name="limitParameter"/> rows; <paramref name="rest"/> starts after SELECT.</summary>
     protected virtual string SelectTop(string limitParameter, string rest) => $"SELECT {rest} LIMIT {limitParameter}";
 
-    /// <summary>An INSERT that adds nothing (0 rows) when a unique key already holds the row.</summary>
-    public virtual string InsertUnlessExists(string table, string columns, string values, string existsCondition) =>
+    /// <summary>
+    /// An INSERT that adds nothing (0 rows) when a unique key already holds the row; one condition per unique key, so
+    /// each probe can seek its own index.
+    /// </summary>
+    public virtual string InsertUnlessExists(string table, string columns, string values, params string[] keyConditions) =>
         $"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING";
 
     protected virtual string BuildUpsertDisk(string columns, string values, string mergeAssignments) =>

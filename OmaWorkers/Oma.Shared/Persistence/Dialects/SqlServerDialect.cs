@@ -22,9 +22,22 @@ public sealed class SqlServerDialect : SqlDialect
 
     protected override string SelectTop(string limitParameter, string rest) => $"SELECT TOP ({limitParameter}) {rest}";
 
-    public override string InsertUnlessExists(string table, string columns, string values, string existsCondition) =>
-        $"INSERT INTO {table} ({columns}) SELECT {values} " +
-        $"WHERE NOT EXISTS (SELECT 1 FROM {table} WITH (UPDLOCK, HOLDLOCK) WHERE {existsCondition})";
+    /// <summary>One NOT EXISTS per key: an OR of two keys under UPDLOCK, HOLDLOCK compiles to a scan that range-locks the table.</summary>
+    public override string InsertUnlessExists(string table, string columns, string values, params string[] keyConditions) =>
+        $"INSERT INTO {table} ({columns}) SELECT {values} WHERE " +
+        string.Join(" AND ", keyConditions.Select(c => $"NOT EXISTS (SELECT 1 FROM {table} WITH (UPDLOCK, HOLDLOCK) WHERE {c})"));
+
+    /// <summary>
+    /// Key columns are VARCHAR: a string bound as Dapper's default NVARCHAR(4000) turns every <c>WHERE id = @JobId</c>
+    /// into CONVERT_IMPLICIT on the column under SQL collations, an index scan (and range locks under HOLDLOCK).
+    /// </summary>
+    public override object? Ansi(string? value, int length) => new TextParameter(value, ansi: true, length);
+
+    public override object? Unicode(string? value, int length) => new TextParameter(value, ansi: false, length);
+
+    public override object Percent(decimal value) => new DecimalParameter(value, 5, 2);
+
+    public override string CountingRows(string sql) => "SET NOCOUNT OFF; " + sql;
 
     protected override string BuildUpsertDisk(string columns, string values, string mergeAssignments) =>
         $"UPDATE vm_disks WITH (UPDLOCK, SERIALIZABLE) SET {mergeAssignments} WHERE job_id = @JobId AND disk_id = @DiskId; " +

@@ -9,6 +9,8 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string ScriptFolder => "Sqlite";
 
+    public override bool ReadsInWriteTransaction => false;
+
     public override object? ToParameter(object? value) => value switch
     {
         DateTimeOffset time => DapperTypeHandlers.FormatSqliteTime(time),
