@@ -25,12 +25,18 @@ public static class VmaAgentExtensions
 
         services.AddSingleton<SimulatedInventory>();
         services.AddSingleton<IReplicationSource>(provider =>
-            provider.GetRequiredService<IOptions<VmaOptions>>().Value.Source switch
+        {
+            var vma = provider.GetRequiredService<IOptions<VmaOptions>>().Value;
+            IReplicationSource source = vma.Source switch
             {
                 VmaSourceKind.Simulated => new SimulatedSource(provider.GetRequiredService<SimulatedInventory>()),
                 VmaSourceKind.VSphere => ActivatorUtilities.CreateInstance<Sources.VSphere.VSphereSource>(provider),
                 var other => throw new InvalidOperationException($"Vma:Source={other} is not available in this build"),
-            });
+            };
+            return vma.SourceExports.Enabled
+                ? new NbdExportedSource(source, vma.SourceExports, vma.Nbd, provider.GetRequiredService<TimeProvider>())
+                : source;
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, FileTargetProvider>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITargetProvider, NbdTargetProvider>());
         services.AddSingleton<TargetResolver>();

@@ -13,7 +13,7 @@ namespace Migration.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Usage = "demo [--vms N] [--disk-size SIZE] [--db PATH] [--timeout-minutes M]";
+    public const string Usage = "demo [--vms N] [--disk-size SIZE] [--db PATH] [--timeout-minutes M] [--nbd]";
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -22,7 +22,8 @@ public static class DemoCommand
             return await VCenterDemoCommand.RunAsync(args, cancellationToken);
         }
 
-        var cli = new CliArguments(args, new HashSet<string> { "vms", "disk-size", "db", "timeout-minutes" }, new HashSet<string>());
+        var cli = new CliArguments(args, new HashSet<string> { "vms", "disk-size", "db", "timeout-minutes" }, new HashSet<string> { "nbd" });
+        var nbd = cli.Flag("nbd");
         var vmCount = cli.Int("vms", 3, 1, 50);
         var diskSize = cli.Option("disk-size") ?? "64MiB";
         var dbPath = cli.Option("db") ?? CliSettings.DefaultDatabasePath;
@@ -35,6 +36,7 @@ public static class DemoCommand
             ["Vma:Simulated:VmCount"] = vmCount.ToString(CultureInfo.InvariantCulture),
             ["Vma:Simulated:DiskSize"] = diskSize,
             ["Vma:Target:Directory"] = targets,
+            ["Vma:SourceExports:Enabled"] = nbd ? "true" : "false",
         };
         foreach (var (key, value) in CliSettings.Database(dbPath))
         {
@@ -59,8 +61,13 @@ public static class DemoCommand
             var run = time.GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
             var vms = system.Inventory.Vms.Select(v => v.Name).ToList();
             var deadline = time.GetUtcNow() + timeout;
+            await using var exports = nbd ? await DemoNbdExports.StartAsync(system.Inventory, targets, cancellationToken) : null;
+            if (exports is not null)
+            {
+                AnsiConsole.MarkupLine($"NBD data path: {exports.Count} nbdkit target exports; each snapshot disk is served by nbdkit and read over NBD");
+            }
 
-            var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken);
+            var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken, exports);
 
             var changed = new Dictionary<string, long>();
             if (full.All(j => j.Status == StatusMapping.Completed))
@@ -74,7 +81,7 @@ public static class DemoCommand
             }
 
             var incremental = full.All(j => j.Status == StatusMapping.Completed)
-                ? await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-incr-{run}", vm)).ToList(), SyncType.Incremental, deadline, cancellationToken)
+                ? await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-incr-{run}", vm)).ToList(), SyncType.Incremental, deadline, cancellationToken, exports)
                 : [];
 
             var all = full.Concat(incremental).ToList();
@@ -130,11 +137,12 @@ public static class DemoCommand
         IReadOnlyList<(string JobId, string Vm)> jobs,
         SyncType syncType,
         DateTimeOffset deadline,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        DemoNbdExports? exports = null)
     {
         foreach (var (jobId, vm) in jobs)
         {
-            await system.StartReplicationAsync(jobId, vm, syncType, cancellationToken: cancellationToken);
+            await system.StartReplicationAsync(jobId, vm, syncType, cancellationToken: cancellationToken, target: exports?.TargetOf(vm));
         }
 
         var ids = jobs.Select(j => j.JobId).ToList();

@@ -79,7 +79,8 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
     /// <summary>Publishes <see cref="StartReplication"/> the way any integrator would.</summary>
     public async Task StartReplicationAsync(
-        string jobId, string vmName, SyncType syncType, Uri? vmaUrl = null, CancellationToken cancellationToken = default)
+        string jobId, string vmName, SyncType syncType, Uri? vmaUrl = null, CancellationToken cancellationToken = default,
+        ReplicationTarget? target = null)
     {
         var bus = Services.GetRequiredService<IBus>();
         await bus.Publish(new StartReplication
@@ -88,6 +89,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
             VmaUrl = (vmaUrl ?? VmaUrl).ToString(),
             Vm = new VmReference { Name = vmName },
             SyncType = syncType,
+            Target = target,
         }, cancellationToken);
     }
 

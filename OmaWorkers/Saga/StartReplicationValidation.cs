@@ -46,9 +46,9 @@ public sealed class StartReplicationValidation : IFilter<ConsumeContext<StartRep
 
         foreach (var (diskId, disk) in command.Target?.Disks ?? new Dictionary<string, TargetDisk>())
         {
-            if (!Uri.TryCreate(disk?.Uri, UriKind.Absolute, out var target) || target.Scheme is not ("nbd" or "file"))
+            if (!Uri.TryCreate(disk?.Uri, UriKind.Absolute, out var target) || target.Scheme is not ("nbd" or "nbd+unix" or "file"))
             {
-                return $"target.disks.{diskId}.uri: an nbd://host:port/export or file:///path URI";
+                return $"target.disks.{diskId}.uri: an nbd://host:port/export, nbd+unix:///export?socket=PATH or file:///path URI";
             }
         }
 

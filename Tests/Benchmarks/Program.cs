@@ -18,6 +18,7 @@ public static class Program
             {
                 "pipeline" => await PipelineLoad.RunAsync(rest),
                 "vma-progress" => await VmaProgressLoad.RunAsync(rest),
+                "nbd" => await Nbd.NbdCopyBenchmark.RunAsync(rest),
                 EmbeddedHost.Command => await EmbeddedHost.RunAsync(rest),
                 _ => Usage(),
             };
@@ -35,6 +36,7 @@ public static class Program
             usage: dotnet run -c Release --project Tests/Benchmarks -- pipeline --jobs N [--seconds S] [--warmup S]
                        [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
+                   dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
             pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
         return 2;

@@ -23,6 +23,9 @@ public sealed class VmaOptions
     /// <summary>The NBD client used for NBD targets and sources (section <c>Vma:Nbd</c>).</summary>
     public Nbd.NbdClientOptions Nbd { get; set; } = new();
 
+    /// <summary>Snapshot disks served through nbdkit and read over NBD (section <c>Vma:SourceExports</c>).</summary>
+    public Nbd.NbdSourceExportOptions SourceExports { get; set; } = new();
+
     /// <summary>Who may call the agent when it serves HTTPS (section <c>Vma:Tls</c>).</summary>
     public Tls.VmaTlsOptions Tls { get; set; } = new();
 }

@@ -3,13 +3,16 @@ using System.Threading.RateLimiting;
 namespace Migration.VmaAgent.Transfer;
 
 /// <summary>
-/// Holds one job's disks together to a byte rate with a token bucket refilled every <see cref="Period"/>. The
-/// bucket holds one period's worth (or one request, if larger), so a stall is followed by at most that much burst
-/// and any 10-second window stays within a few percent of the rate.
+/// Holds one job's disks together to a byte rate with a token bucket refilled every <see cref="Period"/>. The bucket
+/// starts empty (no burst at the start) and holds 0.4 s worth (or one request, if larger): enough
+/// that requests still busy when a refill comes do not lose their share, small enough that no 10-second window carries more than 4 %
+/// over the rate.
 /// </summary>
 public sealed class BandwidthLimiter : IAsyncDisposable
 {
-    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(25);
+
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(400);
 
     private readonly TokenBucketRateLimiter? _bucket;
     private readonly int _bucketSize;
@@ -27,7 +30,7 @@ public sealed class BandwidthLimiter : IAsyncDisposable
         }
 
         var perPeriod = (int)Math.Clamp(bytesPerSecond * Period.TotalSeconds, 1, int.MaxValue / 2);
-        _bucketSize = Math.Max(perPeriod, largestRequest);
+        _bucketSize = (int)Math.Clamp(Math.Max(bytesPerSecond * Slack.TotalSeconds, largestRequest), perPeriod, int.MaxValue / 2);
         _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = _bucketSize,
@@ -37,6 +40,7 @@ public sealed class BandwidthLimiter : IAsyncDisposable
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
         });
+        _bucket.AttemptAcquire(_bucketSize).Dispose();
     }
 
     public static BandwidthLimiter Unlimited { get; } = new(0, 0);
