@@ -11,6 +11,7 @@ public partial class Program
     {
         // The shipped appsettings.json sits beside the assembly; the working directory stays where relative data paths resolve.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddConsoleLogDefaults(builder.Configuration);
         builder.Services.AddVmaAgent(builder.Configuration);
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("vma-agent"));
         var app = builder.Build();

@@ -21,7 +21,7 @@ public sealed partial class JobLog(TimeProvider time, OmaMetrics metrics, ILogge
         ArgumentNullException.ThrowIfNull(job);
         // Messages quote what a VMA or an integrator sent (errors, names): one line, no terminal escapes, in the log and the row.
         message = SafeText.Escape(message, 2000);
-        Log(logger, level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
+        LogEvent(level, message, job.JobId, job.CorrelationId, eventKind, job.CurrentOperation);
         metrics.JobEvent(eventKind);
         job.Unsaved.AddLog(new JobLogEntry
         {
@@ -35,7 +35,46 @@ public sealed partial class JobLog(TimeProvider time, OmaMetrics metrics, ILogge
         });
     }
 
-    [LoggerMessage("{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
+    /// <summary>The seed's key messages each have an event id of their own (stable: alerts and saved searches use them).</summary>
+    private void LogEvent(LogLevel level, string message, string jobId, Guid correlationId, string eventKind, string? stage)
+    {
+        switch (message)
+        {
+            case StartingPolling:
+                LogStartingPolling(logger, level, message, jobId, correlationId, eventKind, stage);
+                break;
+            case StoppedPolling:
+                LogStoppedPolling(logger, level, message, jobId, correlationId, eventKind, stage);
+                break;
+            case CompletedStopping:
+                LogCompletedStopping(logger, level, message, jobId, correlationId, eventKind, stage);
+                break;
+            case ContactTimeoutExceeded:
+                LogContactTimeoutExceeded(logger, level, message, jobId, correlationId, eventKind, stage);
+                break;
+            default:
+                Log(logger, level, message, jobId, correlationId, eventKind, stage);
+                break;
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, EventName = "StartingPolling", Message = "{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
+    private static partial void LogStartingPolling(
+        ILogger logger, LogLevel level, string jobLogMessage, string jobId, Guid correlationId, string eventKind, string? stage);
+
+    [LoggerMessage(EventId = 1002, EventName = "StoppedPolling", Message = "{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
+    private static partial void LogStoppedPolling(
+        ILogger logger, LogLevel level, string jobLogMessage, string jobId, Guid correlationId, string eventKind, string? stage);
+
+    [LoggerMessage(EventId = 1003, EventName = "JobCompleted", Message = "{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
+    private static partial void LogCompletedStopping(
+        ILogger logger, LogLevel level, string jobLogMessage, string jobId, Guid correlationId, string eventKind, string? stage);
+
+    [LoggerMessage(EventId = 1004, EventName = "ContactTimeoutExceeded", Message = "{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
+    private static partial void LogContactTimeoutExceeded(
+        ILogger logger, LogLevel level, string jobLogMessage, string jobId, Guid correlationId, string eventKind, string? stage);
+
+    [LoggerMessage(EventId = 1000, EventName = "JobLog", Message = "{JobLogMessage} (job {JobId}, correlation {CorrelationId}, event {EventKind}, stage {Stage})")]
     private static partial void Log(
         ILogger logger, LogLevel level, string jobLogMessage, string jobId, Guid correlationId, string eventKind, string? stage);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using Migration.Contracts.Status;
 using Migration.VmaAgent.Nbd;
@@ -19,7 +20,9 @@ public sealed class BandwidthTests(NbdAgentFactory factory) : IClassFixture<NbdA
     {
         const long size = 256L << 20;
         await using var export = await NbdServer.NbdkitAsync("memory", "size=256M");
-        var provider = new NbdTargetProvider(Options.Create(new VmaOptions()), TimeProvider.System);
+        await using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new Migration.VmaAgent.Telemetry.VmaMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System);
+        var provider = new NbdTargetProvider(Options.Create(new VmaOptions()), TimeProvider.System, metrics);
         await using var target = await provider.OpenAsync(export.Uri, size, fullSync: true, CancellationToken.None);
         await using var limiter = new BandwidthLimiter(64L << 20, 256 * 1024);
         long landed = 0;

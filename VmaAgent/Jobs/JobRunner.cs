@@ -32,7 +32,12 @@ public sealed partial class JobRunner(
     {
         metrics.JobStarted();
         LogAccepted(job.JobId, SafeText.Escape(job.Vm.Name));
-        _running[job] = Task.Run(() => RunAsync(job));
+        // The job outlives the HTTP request that started it: without the request's execution context its log lines
+        // carry the job's own scope, not the request's (RequestId, path, connection).
+        using (ExecutionContext.SuppressFlow())
+        {
+            _running[job] = Task.Run(() => RunAsync(job));
+        }
     }
 
     /// <summary>Waits for every job task to end (they end promptly once the host stops: their tokens are linked to it).</summary>
@@ -55,7 +60,7 @@ public sealed partial class JobRunner(
         ISourceSnapshot? snapshot = null;
         var targetDisks = new ITargetDisk?[job.Disks.Count];
         // The scope's Stage entry is updated as the job moves on, so every log line carries the current stage.
-        var scopeState = new Dictionary<string, object> { ["JobId"] = job.JobId, ["VmName"] = job.Vm.Name, ["Stage"] = stage };
+        var scopeState = new JobScope(job.JobId, job.Vm.Name, stage);
         using var scope = logger.BeginScope(scopeState);
         var ct = job.CancellationToken;
         try
@@ -258,12 +263,12 @@ public sealed partial class JobRunner(
         return (int)chunk;
     }
 
-    private async Task<ReplicationStage> EnterAsync(ReplicationJob job, Dictionary<string, object> scopeState, ReplicationStage stage,
+    private async Task<ReplicationStage> EnterAsync(ReplicationJob job, JobScope scopeState, ReplicationStage stage,
         VmaJobStatus status, CancellationToken ct, VmaDiskStatus? diskStatus = null)
     {
         job.EnterStage(stage, status, diskStatus);
         metrics.StageEntered(job.JobId, stage);
-        scopeState["Stage"] = stage;
+        scopeState.Stage = stage;
         LogStage(stage, status);
 
         if (_options.StageDelay > TimeSpan.Zero)

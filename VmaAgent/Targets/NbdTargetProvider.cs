@@ -9,7 +9,7 @@ namespace Migration.VmaAgent.Targets;
 /// Target volumes exported over NBD (<c>nbd://host:port/export</c>, <c>nbd+unix:///export?socket=PATH</c>). A full
 /// sync may skip holes only where the export's own block status says the volume reads as zeros.
 /// </summary>
-public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider time, VmaMetrics metrics) : ITargetProvider
+public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider time, VmaMetrics? metrics = null) : ITargetProvider
 {
     private readonly NbdClientOptions _options = options.Value.Nbd;
 

@@ -18,6 +18,7 @@ public static class ServiceDefaults
     public static IServiceCollection AddServiceDefaults(this IServiceCollection services, IConfiguration configuration, string serviceName)
     {
         services.AddHealthChecks();
+        services.AddConsoleLogDefaults(configuration);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))

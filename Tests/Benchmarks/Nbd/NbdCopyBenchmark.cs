@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Migration.Benchmarks.Pipeline;
 using System.Diagnostics;
 using System.Globalization;
@@ -196,7 +197,9 @@ public static class NbdCopyBenchmark
         var clock = Stopwatch.StartNew();
         await using var sourceClient = await NbdClient.ConnectAsync(NbdAddress.Parse(sourceUri), options.Value.Nbd, TimeProvider.System, CancellationToken.None);
         var source = new NbdSourceDisk("disk-0", sourceClient);
-        await using var target = await new NbdTargetProvider(options, TimeProvider.System).OpenAsync(targetUri, source.CapacityBytes, fullSync, CancellationToken.None);
+        await using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new Migration.VmaAgent.Telemetry.VmaMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System);
+        await using var target = await new NbdTargetProvider(options, TimeProvider.System, metrics).OpenAsync(targetUri, source.CapacityBytes, fullSync, CancellationToken.None);
         Action<long> landed = _ => { };
         if (tracking)
         {

@@ -585,7 +585,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             string.Join(Environment.NewLine, w.Start.CpuSeconds.Keys.Select(k => $"  {k,-28} {F(w.CpuPercent(k), "0"),5}%   {F(w.CpuPercent(k) * 10 / Math.Max(0.001, polls), "0.00"),6} ms/poll")),
             "",
             // The two lines scripts read: every process but the driver, and PostgreSQL's commits, per answered poll.
-            $"cpu ms per poll (all processes): {F(w.Start.CpuSeconds.Keys.Sum(k => w.CpuPercent(k)) * 10 / Math.Max(0.001, polls), "0.00")}",
+            $"cpu ms per poll (all processes): {F(w.Start.CpuSeconds.Keys.Where(k => k != "this driver").Sum(k => w.CpuPercent(k)) * 10 / Math.Max(0.001, polls), "0.00")}",
             $"postgres commits per poll: {F(w.DatabaseRate("xact_commit") / Math.Max(0.001, polls), "0.00")}",
             "",
             "method: polls/s = the VMA's own http.server.request.duration count for GET /api/v1/progress/{jobId} over the window.",

@@ -40,7 +40,9 @@ public sealed class HostProcess : IDisposable
     /// <summary>
     /// Starts <c>dotnet &lt;repo&gt;/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0/&lt;project&gt;.dll --urls http://127.0.0.1:PORT</c>.
     /// </summary>
-    public static HostProcess Start(string name, string project, IReadOnlyDictionary<string, string> environment, string workDirectory)
+    /// <param name="unset">Settings of this harness's own (the log format) to leave out, so the host's defaults apply.</param>
+    public static HostProcess Start(string name, string project, IReadOnlyDictionary<string, string> environment, string workDirectory,
+        IReadOnlyCollection<string>? unset = null)
     {
         var dll = Path.Combine(RepositoryRoot, project, "bin", BuildConfiguration, "net10.0", project + ".dll");
         if (!File.Exists(dll))
@@ -76,6 +78,7 @@ public sealed class HostProcess : IDisposable
         start.Environment["Logging__Console__FormatterOptions__TimestampFormat"] = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
         start.Environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        start.Environment["Logging__Console__FormatterOptions__IncludeScopes"] = "false";
         start.Environment["Logging__LogLevel__Default"] = "Information";
         start.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         start.Environment["Logging__LogLevel__System.Net.Http"] = "Warning";
@@ -84,6 +87,11 @@ public sealed class HostProcess : IDisposable
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
+        }
+
+        foreach (var key in unset ?? [])
+        {
+            start.Environment.Remove(key);
         }
 
         File.AppendAllText(logFile, $"==== {name}: {project} on {url} ({DateTime.UtcNow:HH:mm:ss.fff} UTC)\n");
