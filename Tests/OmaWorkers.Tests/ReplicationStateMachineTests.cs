@@ -325,16 +325,19 @@ public class ReplicationStateMachineTests
         await using var host = await StartAsync(time: time);
         await host.StartJob("job-disk-fail");
         await host.WaitFor("job-disk-fail", j => j.Status == StatusMapping.Pending);
+        await host.Settle("job-disk-fail");
         host.Store.FailDiskWrites = 1;
 
         time.Advance(TimeSpan.FromSeconds(1));
         await host.Observe(Doc("job-disk-fail", ReplicationStage.Transfer, VmaJobStatus.Streaming, 30, time.GetUtcNow()));
         await host.WaitFor("job-disk-fail", j => j.ProgressPercent == 30m);
+        await host.Settle("job-disk-fail");
         Assert.DoesNotContain(host.Store.Disks.Keys, k => k.JobId == "job-disk-fail");
 
         time.Advance(TimeSpan.FromSeconds(1));
         await host.Observe(Doc("job-disk-fail", ReplicationStage.Transfer, VmaJobStatus.Streaming, 40, time.GetUtcNow()));
         await host.WaitFor("job-disk-fail", j => j.ProgressPercent == 40m);
+        await host.Settle("job-disk-fail");
         Assert.Equal(200, host.Store.Disks[("job-disk-fail", "disk-0")].BytesSynced);
     }
 

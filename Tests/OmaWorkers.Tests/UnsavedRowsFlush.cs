@@ -41,13 +41,17 @@ public sealed class UnsavedRowsFlush<T>(RecordingStore store, ILoadSagaRepositor
         }
 
         await store.AddCbtHistoryAsync(unsaved.History, context.CancellationToken);
-        try
+        // As the session: no disk rows, no disk statement (an empty write must not use up a failure a test arranged).
+        if (unsaved.Disks.Count > 0)
         {
-            await store.UpsertDisksAsync(unsaved.Disks, context.CancellationToken);
-        }
-        catch (InvalidOperationException) when (unsaved.DisksMayFail)
-        {
-            // The session rolls the disk rows back to their savepoint and keeps the job row.
+            try
+            {
+                await store.UpsertDisksAsync(unsaved.Disks, context.CancellationToken);
+            }
+            catch (InvalidOperationException) when (unsaved.DisksMayFail)
+            {
+                // The session rolls the disk rows back to their savepoint and keeps the job row.
+            }
         }
 
         unsaved.Clear();
