@@ -55,9 +55,18 @@ public sealed class CertificateSet : IDisposable
 
     public void Dispose()
     {
-        if (System.IO.Directory.Exists(Directory))
+        // A host of the test may still be writing beside the certificates (its last log or key file) while it stops:
+        // try again briefly rather than fail a test that passed over a temporary directory.
+        for (var attempt = 1; System.IO.Directory.Exists(Directory); attempt++)
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            try
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                Thread.Sleep(100);
+            }
         }
     }
 }
