@@ -13,7 +13,7 @@ namespace Migration.Cli.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Usage = "demo [--vms N] [--disk-size SIZE] [--db PATH] [--timeout-minutes M] [--nbd]";
+    public const string Usage = "demo [--vms N] [--disk-size SIZE] [--db PATH] [--timeout-minutes M] [--nbd] [--web]";
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -22,8 +22,9 @@ public static class DemoCommand
             return await VCenterDemoCommand.RunAsync(args, cancellationToken);
         }
 
-        var cli = new CliArguments(args, new HashSet<string> { "vms", "disk-size", "db", "timeout-minutes" }, new HashSet<string> { "nbd" });
+        var cli = new CliArguments(args, new HashSet<string> { "vms", "disk-size", "db", "timeout-minutes" }, new HashSet<string> { "nbd", "web" });
         var nbd = cli.Flag("nbd");
+        var web = cli.Flag("web");
         var vmCount = cli.Int("vms", 3, 1, 50);
         var diskSize = cli.Option("disk-size") ?? "64MiB";
         var dbPath = cli.Option("db") ?? CliSettings.DefaultDatabasePath;
@@ -57,6 +58,11 @@ public static class DemoCommand
         await using (system)
         {
             AnsiConsole.MarkupLine($"VMA agent at {system.VmaUrl}; workers and scheduler in-process (in-memory bus, SQLite)");
+            if (web)
+            {
+                // Printed plainly (not as markup) so scripts and tests can read the address from the line.
+                Console.WriteLine($"Live view: {system.VmaUrl} (read-only API at {new Uri(system.VmaUrl, "api/v1/jobs")}; up until the demo ends)");
+            }
             var time = system.Services.GetRequiredService<TimeProvider>();
             var run = time.GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
             var vms = system.Inventory.Vms.Select(v => v.Name).ToList();

@@ -1,6 +1,7 @@
 using Migration.Cli.Display;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.Oma.Progress;
 using Spectre.Console;
 
 namespace Migration.Cli.Commands;
@@ -17,6 +18,19 @@ public static class WatchCommand
         var interval = TimeSpan.FromSeconds(cli.Int("interval", 1, 1, 60));
         await using var services = CliSettings.ReadServices(cli.Option("db"));
         var queries = services.GetRequiredService<IJobQueries>();
+        var pages = services.GetRequiredService<IJobPageQueries>();
+
+        async Task<IReadOnlyDictionary<string, long?>> Etas(IReadOnlyList<JobView> jobs)
+        {
+            var etas = new Dictionary<string, long?>(StringComparer.Ordinal);
+            foreach (var job in jobs.Where(j => j.Status == StatusMapping.Streaming))
+            {
+                var history = JobEta.HistoryRate(await pages.GetVmCbtHistoryAsync(job.VmName, 64, cancellationToken), job.Id);
+                etas[job.Id] = JobEta.Seconds(job, history, TimeProvider.System.GetUtcNow());
+            }
+
+            return etas;
+        }
 
         async Task<IReadOnlyList<JobView>> Read()
         {
@@ -33,12 +47,12 @@ public static class WatchCommand
         var current = await Read();
         try
         {
-            await AnsiConsole.Live(JobTable.Live(current)).AutoClear(false).StartAsync(async live =>
+            await AnsiConsole.Live(JobTable.Live(current, await Etas(current))).AutoClear(false).StartAsync(async live =>
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     current = await Read();
-                    live.UpdateTarget(JobTable.Live(current));
+                    live.UpdateTarget(JobTable.Live(current, await Etas(current)));
                     live.Refresh();
                     if (jobId is not null && current.All(j => StatusMapping.IsTerminal(j.Status)))
                     {

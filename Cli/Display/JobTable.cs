@@ -1,6 +1,7 @@
 using System.Globalization;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.Oma.Progress;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -9,10 +10,12 @@ namespace Migration.Cli.Display;
 /// <summary>How a job looks on the terminal: the live table of demo and watch, and the compact line for logs.</summary>
 public static class JobTable
 {
-    public static Table Live(IEnumerable<JobView> jobs)
+    /// <param name="etas">ETAs computed with each VM's history (<see cref="JobEta"/>); a job not in it gets one from its row alone.</param>
+    public static Table Live(IEnumerable<JobView> jobs, IReadOnlyDictionary<string, long?>? etas = null)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("Job", "VM", "Sync", "Stage", "Status", "Progress", "Bytes", "Throughput");
+            .AddColumns("Job", "VM", "Sync", "Stage", "Status", "Progress", "Bytes", "Throughput", "ETA");
+        var now = TimeProvider.System.GetUtcNow();
         foreach (var job in jobs)
         {
             table.AddRow(
@@ -23,11 +26,21 @@ public static class JobTable
                 Status(job.Status),
                 Bar(job.ProgressPercent),
                 new Text($"{Bytes(job.BytesTransferred)} / {Bytes(job.TotalBytes)}"),
-                new Text($"{Bytes(job.TransferSpeedBps)}/s"));
+                new Text($"{Bytes(job.TransferSpeedBps)}/s"),
+                new Text(Eta(etas is not null && etas.TryGetValue(job.Id, out var eta) ? eta : JobEta.Seconds(job, null, now))));
         }
 
         return table;
     }
+
+    /// <summary>"—" while unknown, else "12 s", "4 min 05 s", "2 h 10 min".</summary>
+    public static string Eta(long? seconds) => seconds switch
+    {
+        null => "—",
+        < 60 => string.Create(CultureInfo.InvariantCulture, $"{seconds} s"),
+        < 3600 => string.Create(CultureInfo.InvariantCulture, $"{seconds / 60} min {seconds % 60:00} s"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{seconds / 3600} h {seconds % 3600 / 60:00} min"),
+    };
 
     public static Table Summary(IEnumerable<JobView> jobs, IReadOnlyDictionary<string, int> diskCounts)
     {

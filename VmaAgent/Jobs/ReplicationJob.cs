@@ -2,6 +2,7 @@ using System.Globalization;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
+using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Transfer;
 
@@ -17,6 +18,7 @@ public sealed class ReplicationJob
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly List<DiskJobState> _disks;
+    private readonly ThroughputMeter _etaMeter;
     private readonly CancellationTokenSource _cancellation;
     private IReadOnlyList<NbdExport> _exports = [];
     private readonly List<JobNote> _notes = [];
@@ -28,7 +30,7 @@ public sealed class ReplicationJob
     private bool _cancellationDisposed;
 
     internal ReplicationJob(string jobId, string fingerprint, StartReplicationRequest request, SourceVm vm,
-        TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping)
+        TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping, TimeSpan? etaWindow = null)
     {
         JobId = jobId;
         Fingerprint = fingerprint;
@@ -38,6 +40,7 @@ public sealed class ReplicationJob
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
         StartedAt = time.GetUtcNow();
         _disks = [.. vm.Disks.Select((disk, index) => new DiskJobState(index, disk, new ThroughputMeter(time, throughputWindow)))];
+        _etaMeter = new ThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow);
         _snapshot = Build(StartedAt);
     }
 
@@ -139,6 +142,7 @@ public sealed class ReplicationJob
         var disk = _disks[index];
         disk.Status = VmaDiskStatus.Streaming;
         disk.Meter.Record(disk.BytesTransferred);
+        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
     });
 
     internal void AddTransferred(int index, long bytes) => Update(() =>
@@ -146,6 +150,7 @@ public sealed class ReplicationJob
         var disk = _disks[index];
         disk.BytesTransferred += bytes;
         disk.Meter.Record(disk.BytesTransferred);
+        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
     });
 
     internal void CompleteDisk(int index) => Update(() => _disks[index].Status = VmaDiskStatus.Completed);
@@ -192,6 +197,14 @@ public sealed class ReplicationJob
         }
     }
 
+    /// <summary>Only while bytes move (or once they all did): before the transfer no rate is known, after a failure none is coming.</summary>
+    private long? EtaSeconds(long total, long transferred) => _status switch
+    {
+        VmaJobStatus.Streaming => EtaEstimator.Seconds(total, transferred, _etaMeter.BytesPerSecond()),
+        VmaJobStatus.Finalizing or VmaJobStatus.Succeeded => 0,
+        _ => null,
+    };
+
     private ProgressSnapshot Build(DateTimeOffset now)
     {
         var disks = _disks.Select(d => d.ToProgress()).ToList();
@@ -213,6 +226,7 @@ public sealed class ReplicationJob
                 BytesTransferred = transferred,
                 ThroughputBps = disks.Sum(d => d.ThroughputBps),
                 Percent = Math.Min(percent, 100.0),
+                EtaSeconds = EtaSeconds(total, transferred),
             },
             Cbt = new CbtInfo
             {

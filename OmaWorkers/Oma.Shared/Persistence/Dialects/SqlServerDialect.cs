@@ -22,6 +22,8 @@ public sealed class SqlServerDialect : SqlDialect
 
     protected override string SelectTop(string limitParameter, string rest) => $"SELECT TOP ({limitParameter}) {rest}";
 
+    protected override string SelectPage(string rest) => $"SELECT {rest} OFFSET @Offset ROWS FETCH NEXT @Limit ROWS ONLY";
+
     /// <summary>One NOT EXISTS per key: an OR of two keys under UPDLOCK, HOLDLOCK compiles to a scan that range-locks the table.</summary>
     public override string InsertUnlessExists(string table, string columns, string values, params string[] keyConditions) =>
         $"INSERT INTO {table} ({columns}) SELECT {values} WHERE " +
