@@ -15,12 +15,12 @@ public static class EtaEstimator
     /// <summary>Fraction done at which the history rate stops counting.</summary>
     public const double HistoryFadeUntil = 0.2;
 
-    /// <summary>The estimate; null when no rate is known yet (nothing moved, no history).</summary>
+    /// <summary>The estimate in seconds, unrounded; null when no rate is known yet (nothing moved, no history).</summary>
     /// <param name="plannedBytes">What the sync moves in total.</param>
     /// <param name="transferredBytes">What it moved so far.</param>
     /// <param name="recentBytesPerSecond">The moving average of the throughput; 0 when not known.</param>
     /// <param name="historyBytesPerSecond">The rate of this VM's previous sync; null when there was none.</param>
-    public static long? Seconds(long plannedBytes, long transferredBytes, double recentBytesPerSecond, double? historyBytesPerSecond = null)
+    public static double? Seconds(long plannedBytes, long transferredBytes, double recentBytesPerSecond, double? historyBytesPerSecond = null)
     {
         if (plannedBytes <= 0)
         {
@@ -34,7 +34,7 @@ public static class EtaEstimator
         }
 
         var rate = Rate(Math.Clamp((double)transferredBytes / plannedBytes, 0, 1), recentBytesPerSecond, historyBytesPerSecond);
-        return rate > 0 ? (long)Math.Ceiling(remaining / rate) : null;
+        return rate > 0 ? remaining / rate : null;
     }
 
     /// <summary>The blended rate at <paramref name="fractionDone"/> (0 … 1).</summary>

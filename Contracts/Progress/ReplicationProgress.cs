@@ -51,9 +51,9 @@ public sealed record AggregateProgress
 
     /// <summary>
     /// Addition: seconds until the planned bytes are moved, from the moving average of the throughput
-    /// (<see cref="EtaEstimator"/>); null before the transfer has a rate, 0 once every byte is moved.
+    /// (<see cref="EtaEstimator"/>), to a tenth of a second; null before the transfer has a rate, 0 once every byte is moved.
     /// </summary>
-    public long? EtaSeconds { get; init; }
+    public double? EtaSeconds { get; init; }
 }
 
 public sealed record CbtInfo

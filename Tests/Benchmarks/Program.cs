@@ -19,6 +19,7 @@ public static class Program
                 "pipeline" => await PipelineLoad.RunAsync(rest),
                 "vma-progress" => await VmaProgressLoad.RunAsync(rest),
                 "nbd" => await Nbd.NbdCopyBenchmark.RunAsync(rest),
+                Eta.EtaAccuracy.Command => await Eta.EtaAccuracy.RunAsync(rest),
                 EmbeddedHost.Command => await EmbeddedHost.RunAsync(rest),
                 _ => Usage(),
             };
@@ -37,6 +38,7 @@ public static class Program
                        [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
                    dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
+                   dotnet run -c Release --project Tests/Benchmarks -- eta [--disk-size 48MiB --rate 4MiB --eta-window 00:00:10 --out FILE]
             pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
         return 2;

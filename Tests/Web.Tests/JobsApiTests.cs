@@ -137,13 +137,23 @@ public sealed class JobsApiTests(WebDatabases databases)
         now.TransferSpeedBps = 5 * MiB;
         now.UpdatedAt = Now;
         await rows.InsertAsync(now);
+        var withVmaEstimate = TestRows.Job("vm-a-incr-2", StatusMapping.Streaming, Now.AddMinutes(-1), vmName: "vm-a");
+        withVmaEstimate.TotalBytes = 100 * MiB;
+        withVmaEstimate.BytesTransferred = 10 * MiB;
+        withVmaEstimate.TransferSpeedBps = 5 * MiB;
+        withVmaEstimate.EtaSeconds = 6;
+        withVmaEstimate.UpdatedAt = Now;
+        await rows.InsertAsync(withVmaEstimate);
 
         var detail = await GetJsonAsync(host, "/api/v1/jobs/vm-a-incr");
+        var vmaBased = await GetJsonAsync(host, "/api/v1/jobs/vm-a-incr-2");
         clock.Advance(TimeSpan.FromSeconds(4));
         var later = await GetJsonAsync(host, "/api/v1/jobs/vm-a-incr");
 
         // 10 % done: half the previous sync's 10 MiB/s (100 MiB in 10 s), half the 5 MiB/s now: 90 MiB at 7.5 MiB/s.
         Assert.Equal(12, detail.GetProperty("job").GetProperty("eta_seconds").GetInt64());
+        // The VMA's own 6 s for 90 MiB is 15 MiB/s: with the history's 10 MiB/s, 12.5 MiB/s, 7.2 s, shown as 8.
+        Assert.Equal(8, vmaBased.GetProperty("job").GetProperty("eta_seconds").GetInt64());
         Assert.Equal(8, later.GetProperty("job").GetProperty("eta_seconds").GetInt64());
     }
 

@@ -108,8 +108,8 @@ public sealed class JobOptions
     public TimeSpan ThroughputWindow { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// Window of the moving average the progress document's <c>eta_seconds</c> divides by. Default 10 s: long enough that
-    /// a dip of a few seconds barely moves the estimate, short enough that a lasting change is followed within one window.
+    /// Window of the moving median of one-second throughputs that the progress document's <c>eta_seconds</c> divides by.
+    /// Default 10 s: a dip or burst shorter than 5 s leaves the estimate alone, a lasting change is followed within 5 s.
     /// </summary>
     public TimeSpan EtaWindow { get; set; } = DefaultEtaWindow;
 

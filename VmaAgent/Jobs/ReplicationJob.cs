@@ -18,7 +18,7 @@ public sealed class ReplicationJob
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly List<DiskJobState> _disks;
-    private readonly ThroughputMeter _etaMeter;
+    private readonly MedianThroughputMeter _etaMeter;
     private readonly CancellationTokenSource _cancellation;
     private IReadOnlyList<NbdExport> _exports = [];
     private readonly List<JobNote> _notes = [];
@@ -40,7 +40,7 @@ public sealed class ReplicationJob
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
         StartedAt = time.GetUtcNow();
         _disks = [.. vm.Disks.Select((disk, index) => new DiskJobState(index, disk, new ThroughputMeter(time, throughputWindow)))];
-        _etaMeter = new ThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow);
+        _etaMeter = new MedianThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow);
         _snapshot = Build(StartedAt);
     }
 
@@ -198,9 +198,9 @@ public sealed class ReplicationJob
     }
 
     /// <summary>Only while bytes move (or once they all did): before the transfer no rate is known, after a failure none is coming.</summary>
-    private long? EtaSeconds(long total, long transferred) => _status switch
+    private double? EtaSeconds(long total, long transferred) => _status switch
     {
-        VmaJobStatus.Streaming => EtaEstimator.Seconds(total, transferred, _etaMeter.BytesPerSecond()),
+        VmaJobStatus.Streaming => EtaEstimator.Seconds(total, transferred, _etaMeter.BytesPerSecond()) is { } eta ? Math.Round(eta, 1) : null,
         VmaJobStatus.Finalizing or VmaJobStatus.Succeeded => 0,
         _ => null,
     };

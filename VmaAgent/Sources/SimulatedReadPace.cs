@@ -8,11 +8,14 @@ namespace Migration.VmaAgent.Sources;
 /// source whose throughput changes mid-run, as a real datastore's does, for the ETA measurement and tests.
 /// </summary>
 /// <remarks>
-/// Each read reserves the next slot of the shared byte budget and waits until its slot ends, so all reads together
-/// move at most <see cref="BytesPerSecond"/>; a change applies to the next read.
+/// A read goes ahead once the pace's clock has caught up with now and then moves that clock on by its own length at the
+/// rate of that moment; waiting reads look again every <see cref="Recheck"/>, so a change applies to them too, not only
+/// to reads that start after it.
 /// </remarks>
 public sealed class SimulatedReadPace(TimeProvider time, IOptions<VmaOptions> options)
 {
+    private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(50);
+
     private readonly Lock _gate = new();
     private long _bytesPerSecond = options.Value.Simulated.ReadRate.Bytes;
     private DateTimeOffset _nextFree = DateTimeOffset.MinValue;
@@ -30,21 +33,29 @@ public sealed class SimulatedReadPace(TimeProvider time, IOptions<VmaOptions> op
 
     public async ValueTask WaitAsync(int bytes, CancellationToken cancellationToken)
     {
-        var rate = BytesPerSecond;
-        if (rate <= 0 || bytes <= 0)
+        while (true)
         {
-            return;
-        }
+            var rate = BytesPerSecond;
+            if (rate <= 0 || bytes <= 0)
+            {
+                return;
+            }
 
-        TimeSpan wait;
-        lock (_gate)
-        {
-            var now = time.GetUtcNow();
-            var start = _nextFree > now ? _nextFree : now;
-            _nextFree = start + TimeSpan.FromSeconds((double)bytes / rate);
-            wait = _nextFree - now;
-        }
+            TimeSpan wait;
+            lock (_gate)
+            {
+                var now = time.GetUtcNow();
+                if (_nextFree <= now)
+                {
+                    // Idle time is not saved up for a burst later.
+                    _nextFree = (_nextFree < now - Recheck ? now : _nextFree) + TimeSpan.FromSeconds((double)bytes / rate);
+                    return;
+                }
 
-        await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                wait = _nextFree - now < Recheck ? _nextFree - now : Recheck;
+            }
+
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

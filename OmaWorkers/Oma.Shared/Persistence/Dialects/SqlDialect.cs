@@ -16,7 +16,7 @@ public abstract class SqlDialect
 
     private const string JobViewColumns =
         "id AS Id, status AS Status, current_operation AS CurrentOperation, progress_percent AS ProgressPercent, " +
-        "bytes_transferred AS BytesTransferred, total_bytes AS TotalBytes, transfer_speed_bps AS TransferSpeedBps, " +
+        "bytes_transferred AS BytesTransferred, total_bytes AS TotalBytes, transfer_speed_bps AS TransferSpeedBps, eta_seconds AS EtaSeconds, " +
         "error_message AS ErrorMessage, vm_name AS VmName, vma_url AS VmaUrl, sync_type AS SyncType, " +
         "created_at AS CreatedAt, updated_at AS UpdatedAt, started_at AS StartedAt, completed_at AS CompletedAt, " +
         "last_contact_at AS LastContactAt, next_poll_at AS NextPollAt, " +
