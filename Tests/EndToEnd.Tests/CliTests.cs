@@ -25,6 +25,13 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_over_nbd_exits_zero()
+    {
+        // nbdkit exports for every target disk and every snapshot disk; the demo compares each image with its source.
+        Assert.Equal(0, await Cli.Program.Main(["demo", "--nbd", "--vms", "2", "--disk-size", "2MiB", "--db", Db, "--timeout-minutes", "3"]));
+    }
+
+    [Fact]
     public async Task Demo_exits_zero_and_jobs_history_and_watch_read_what_it_left()
     {
         Assert.Equal(0, await Cli.Program.Main(["demo", "--vms", "2", "--disk-size", "2MiB", "--db", Db, "--timeout-minutes", "3"]));
