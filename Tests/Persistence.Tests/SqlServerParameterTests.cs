@@ -155,6 +155,14 @@ public sealed class SqlServerParameterTests
             }
         }
 
+        public override void ExplicitVisit(AlterTableAddTableElementStatement node)
+        {
+            foreach (var column in node.Definition.ColumnDefinitions)
+            {
+                Add(node.SchemaObjectName.BaseIdentifier.Value, column.ColumnIdentifier.Value, column.DataType, column.Collation);
+            }
+        }
+
         public override void ExplicitVisit(AlterTableAlterColumnStatement node) =>
             Add(node.SchemaObjectName.BaseIdentifier.Value, node.ColumnIdentifier.Value, node.DataType, node.Collation);
 

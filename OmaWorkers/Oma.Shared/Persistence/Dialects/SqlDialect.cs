@@ -64,6 +64,8 @@ public abstract class SqlDialect
         return type == typeof(DateTimeOffset) ? DbType.DateTimeOffset
             : type == typeof(Guid) ? DbType.Guid
             : type == typeof(string) ? DbType.String
+            : type == typeof(int) ? DbType.Int32
+            : type == typeof(long) ? DbType.Int64
             : null;
     }
 
