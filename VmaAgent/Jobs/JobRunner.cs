@@ -282,7 +282,13 @@ public sealed partial class JobRunner(
 
                 metrics.BytesTransferred(bytes);
             },
-            time, ct, resumeAt, checkpoint);
+            time, ct, resumeAt, checkpoint,
+            replayed: bytes =>
+            {
+                LogReplayed(disk.Disk.Id, bytes);
+                job.AddNote("target-replay", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Disk {disk.Disk.Id}: the target's connection was replaced after it acknowledged writes no flush covered; {bytes} bytes were written again"), "Warning");
+            });
         if (journal is not null)
         {
             await journal.PromiseAsync(disk.Index, disk.PlannedBytes, ct);
@@ -488,6 +494,9 @@ public sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Disk {DiskId} resumes at offset {Offset}: {FlushedBytes} of {PlannedBytes} planned bytes were written and flushed before the VMA restarted")]
     private partial void LogResumed(string diskId, long offset, long flushedBytes, long plannedBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disk {DiskId}: the target's connection was replaced after it acknowledged writes no flush covered; {Bytes} bytes written again")]
+    private partial void LogReplayed(string diskId, long bytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The journal of job {JobId} cannot be written or removed")]
     private partial void LogJournalFailed(Exception exception, string jobId);

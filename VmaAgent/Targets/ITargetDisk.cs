@@ -21,6 +21,12 @@ public interface ITargetDisk : IAsyncDisposable
     /// <summary>The largest single write.</summary>
     int MaxRequest => 64 << 20;
 
+    /// <summary>
+    /// Changes whenever the target's connection was replaced (a server that crashed and came back): writes it
+    /// acknowledged before that and that no flush covered may be lost. Always 0 for a local file.
+    /// </summary>
+    long Generation => 0;
+
     /// <summary>May be called by several tasks at once, for different ranges.</summary>
     ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
