@@ -58,6 +58,9 @@ public sealed class CliTests : IDisposable
     [InlineData("demo", "--vcenter", "https://127.0.0.1:9/sdk", "--username", "u", "--password", "p", "--vms", "2")]
     [InlineData("watch", "a", "b")]
     [InlineData("certs")]
+    [InlineData("cancel")]
+    [InlineData("retry")]
+    [InlineData("cancel", "some-job", "--db", "/nonexistent/folder/none.db")]
     public async Task Bad_input_exits_2_with_a_message(params string[] args) =>
         Assert.Equal(2, await Cli.Program.Main(args));
 

@@ -20,7 +20,7 @@ public abstract class SqlDialect
         "error_message AS ErrorMessage, vm_name AS VmName, vma_url AS VmaUrl, sync_type AS SyncType, " +
         "created_at AS CreatedAt, updated_at AS UpdatedAt, started_at AS StartedAt, completed_at AS CompletedAt, " +
         "last_contact_at AS LastContactAt, next_poll_at AS NextPollAt, " +
-        "consecutive_poll_failures AS ConsecutivePollFailures, version AS Version";
+        "consecutive_poll_failures AS ConsecutivePollFailures, version AS Version, target_json AS TargetJson";
 
     private const string DiskColumns = "job_id, disk_id, label, sync_status, sync_progress_percent, bytes_synced, planned_bytes, disk_change_id, updated_at";
 
