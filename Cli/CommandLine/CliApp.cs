@@ -28,6 +28,7 @@ public static class CliApp
         root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(CancelCommand.Create());
         root.Subcommands.Add(RetryCommand.Create());
+        root.Subcommands.Add(ArchiveCommand.Create());
         root.Subcommands.Add(CertsCommand.Create());
         return root;
     }
