@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
+using Migration.Benchmarks.Pipeline;
 using Migration.Oma.Persistence;
 using Migration.Oma.Persistence.Dialects;
 using Npgsql;
