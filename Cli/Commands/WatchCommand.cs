@@ -3,8 +3,8 @@ using Migration.Cli.CommandLine;
 using Migration.Cli.Display;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
-using Migration.Oma.Progress;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Migration.Cli.Commands;
 
@@ -25,19 +25,6 @@ public static class WatchCommand
     {
         await using var services = CliSettings.ReadServices(dbPath);
         var queries = services.GetRequiredService<IJobQueries>();
-        var pages = services.GetRequiredService<IJobPageQueries>();
-
-        async Task<IReadOnlyDictionary<string, long?>> Etas(IReadOnlyList<JobView> jobs)
-        {
-            var etas = new Dictionary<string, long?>(StringComparer.Ordinal);
-            foreach (var job in jobs.Where(j => j.Status == StatusMapping.Streaming))
-            {
-                var history = JobEta.HistoryRate(await pages.GetVmCbtHistoryAsync(job.VmName, 64, cancellationToken), job.Id);
-                etas[job.Id] = JobEta.Seconds(job, history, TimeProvider.System.GetUtcNow());
-            }
-
-            return etas;
-        }
 
         async Task<IReadOnlyList<JobView>> Read()
         {
@@ -51,22 +38,24 @@ public static class WatchCommand
             return [job];
         }
 
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var current = await Read();
+        async Task<IRenderable> Board() => JobBoard.Render(await JobSnapshot.ReadAsync(queries, current, cancellationToken), time.GetUtcNow(), AnsiConsole.Profile.Width);
         try
         {
-            await AnsiConsole.Live(JobTable.Live(current, await Etas(current))).AutoClear(false).StartAsync(async live =>
+            await AnsiConsole.Live(await Board()).AutoClear(false).StartAsync(async live =>
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     current = await Read();
-                    live.UpdateTarget(JobTable.Live(current, await Etas(current)));
+                    live.UpdateTarget(await Board());
                     live.Refresh();
                     if (jobId is not null && current.All(j => StatusMapping.IsTerminal(j.Status)))
                     {
                         return;
                     }
 
-                    await Task.Delay(interval, cancellationToken);
+                    await Task.Delay(interval, time, cancellationToken);
                 }
             });
         }
