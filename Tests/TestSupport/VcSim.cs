@@ -186,7 +186,13 @@ public sealed class VcSim : IAsyncDisposable
     public Task FailNextAsync(string method, string message) =>
         PostAsync($"fail-next-task?method={Uri.EscapeDataString(method)}&message={Uri.EscapeDataString(message)}");
 
-    /// <summary>The next task of <paramref name="method"/> stays running, showing each progress value for <paramref name="step"/>, before it really runs.</summary>
+    /// <summary>Lets the task held with a zero step move past its current progress value (after the last one it really runs).</summary>
+    public Task AdvanceTaskAsync(string method) => PostAsync($"advance-task?method={Uri.EscapeDataString(method)}");
+
+    /// <summary>
+    /// The next task of <paramref name="method"/> stays running, showing each progress value for <paramref name="step"/>
+    /// (or, with a zero step, until <see cref="AdvanceTaskAsync"/>), before it really runs.
+    /// </summary>
     public Task HoldNextTaskAsync(string method, IReadOnlyList<int> progress, TimeSpan step) =>
         PostAsync($"hold-next-task?method={Uri.EscapeDataString(method)}&progress={string.Join(',', progress)}&step-ms={(int)step.TotalMilliseconds}");
 

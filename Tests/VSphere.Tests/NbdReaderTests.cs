@@ -1,5 +1,9 @@
 using System.Text.RegularExpressions;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Migration.Contracts;
 using Migration.Contracts.Status;
+using Migration.Contracts.Vma;
 using Migration.Tests.Support;
 
 namespace Migration.Tests.VSphere;
@@ -34,15 +38,19 @@ public sealed partial class NbdReaderTests
         }
 
         // The job's snapshot and its removal run a while at some percentage, as on vCenter: the VMA logs it with the job id.
-        await sim.HoldNextTaskAsync("CreateSnapshot_Task", [40], TimeSpan.FromMilliseconds(600));
-        await sim.HoldNextTaskAsync("RemoveSnapshot_Task", [70], TimeSpan.FromMilliseconds(600));
-        var full = await h.RunAsync("vs-nbd-full", Vm);
+        // Each held until the VMA has logged it.
+        await sim.HoldNextTaskAsync("CreateSnapshot_Task", [40], TimeSpan.Zero);
+        await sim.HoldNextTaskAsync("RemoveSnapshot_Task", [70], TimeSpan.Zero);
+        await h.StartAsync("vs-nbd-full", new VmReference { Name = Vm });
+        await LoggedAsync(h, "vCenter task CreateSnapshot_Task", "for job vs-nbd-full: 40 %");
+        await sim.AdvanceTaskAsync("CreateSnapshot_Task");
+        await LoggedAsync(h, "vCenter task RemoveSnapshot_Task", "for job vs-nbd-full: 70 %");
+        await sim.AdvanceTaskAsync("RemoveSnapshot_Task");
+        var full = await h.FinishedAsync("vs-nbd-full");
 
         Assert.True(full.Status == StatusMapping.Completed, full.ErrorMessage);
         Assert.Equal(("full", allocated, allocated), (full.SyncType, full.TotalBytes, full.BytesTransferred));
         await h.AssertTargetsEqualSourceAsync(Vm);
-        Assert.Contains(h.Logs.All, l => l.Contains("vCenter task CreateSnapshot_Task", StringComparison.Ordinal) && l.Contains("for job vs-nbd-full: 40 %", StringComparison.Ordinal));
-        Assert.Contains(h.Logs.All, l => l.Contains("vCenter task RemoveSnapshot_Task", StringComparison.Ordinal) && l.Contains("for job vs-nbd-full: 70 %", StringComparison.Ordinal));
         var fullPids = StartedPids(h);
         Assert.Equal(disks.Count, fullPids.Count);
         AssertStopped(h, fullPids, folder);
@@ -67,6 +75,50 @@ public sealed partial class NbdReaderTests
         Assert.Equal(2 * disks.Count, allPids.Count);
         AssertStopped(h, allPids, folder);
         Assert.Empty(await sim.SnapshotsAsync(Vm));
+    }
+
+    [Fact]
+    public async Task A_job_cancelled_while_it_reads_through_nbdkit_stops_every_export_and_leaves_no_snapshot()
+    {
+        var sim = await VcSim.StartAsync();
+        var (datastore, folder) = sim.Datastores.Single();
+        await using var h = await VSphereHarness.StartAsync(new()
+        {
+            ["Vma:VSphere:DiskReader"] = "Nbd",
+            ["Vma:VSphere:Nbd:Plugin"] = "file",
+            [$"Vma:VSphere:Nbd:DatastoreRoots:{datastore}"] = folder,
+            ["Vma:Jobs:ThroughputCapPerJob"] = "512KiB",
+            ["Vma:Jobs:ChunkSize"] = "64KiB",
+        }, sim: sim);
+
+        await h.StartAsync("vs-nbd-cancel", new VmReference { Name = Vm });
+        await h.WaitForProgressAsync("vs-nbd-cancel", p => p.Status == VmaJobStatus.Streaming && p.Aggregate.BytesTransferred > 0, TimeSpan.FromSeconds(60));
+        var pids = StartedPids(h);
+        Assert.Equal(2, pids.Count);
+        Assert.All(pids, pid => Assert.True(IsNbdkit(pid), $"nbdkit pid {pid} is not running while the job reads"));
+        await h.System.Services.GetRequiredService<IBus>().Publish(new CancelReplication { JobId = "vs-nbd-cancel", Reason = "operator" });
+
+        var cancelled = await h.FinishedAsync("vs-nbd-cancel");
+        Assert.Equal(StatusMapping.Failed, cancelled.Status);
+        await h.WaitForProgressAsync("vs-nbd-cancel", p => p.Status == VmaJobStatus.Failed, TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((await sim.SnapshotsAsync(Vm)).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Empty(await sim.SnapshotsAsync(Vm));
+        AssertStopped(h, pids, folder); // the exports go before the snapshot is removed
+    }
+
+    private static async Task LoggedAsync(VSphereHarness h, string first, string second)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!h.Logs.All.Any(l => l.Contains(first, StringComparison.Ordinal) && l.Contains(second, StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no log line with '{first}' and '{second}'");
+            await Task.Delay(20);
+        }
     }
 
     private static List<int> StartedPids(VSphereHarness h) =>

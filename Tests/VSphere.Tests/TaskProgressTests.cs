@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Migration.Tests.Support;
 using Migration.VmaAgent.VSphere;
@@ -26,10 +27,17 @@ public sealed class TaskProgressTests : IAsyncLifetime
         await using var client = ClientTests.Client(_sim);
         var api = ClientTests.Api(client);
         var vmRef = new MoRef("VirtualMachine", vm.Moref);
-        var seen = new List<VimTaskProgress>();
+        var seen = new ConcurrentQueue<VimTaskProgress>();
 
-        await _sim.HoldNextTaskAsync("CreateSnapshot_Task", [15, 60], TimeSpan.FromMilliseconds(700));
-        var snapshot = await api.CreateSnapshotAsync(vmRef, "migration-progress", "", false, default, seen.Add);
+        // Each value is held until the test has seen it: a loaded machine cannot make a poll miss one.
+        await _sim.HoldNextTaskAsync("CreateSnapshot_Task", [15, 60], TimeSpan.Zero);
+        var creating = api.CreateSnapshotAsync(vmRef, "migration-progress", "", false, default, seen.Enqueue);
+        await SeenAsync(seen, 15);
+        await _sim.AdvanceTaskAsync("CreateSnapshot_Task");
+        await SeenAsync(seen, 60);
+        Assert.False(creating.IsCompleted);
+        await _sim.AdvanceTaskAsync("CreateSnapshot_Task");
+        var snapshot = await creating;
 
         Assert.Equal([15, 60], seen.Select(p => p.Percent));
         Assert.All(seen, p => Assert.Equal(("CreateSnapshot_Task", vm.Moref), (p.Call, p.Target)));
@@ -40,11 +48,23 @@ public sealed class TaskProgressTests : IAsyncLifetime
         Assert.All(disks, d => Assert.False(string.IsNullOrEmpty(d.ChangeId)));
 
         seen.Clear();
-        await _sim.HoldNextTaskAsync("RemoveSnapshot_Task", [30], TimeSpan.FromMilliseconds(700));
-        await api.RemoveSnapshotAsync(snapshot, default, seen.Add);
+        await _sim.HoldNextTaskAsync("RemoveSnapshot_Task", [30], TimeSpan.Zero);
+        var removing = api.RemoveSnapshotAsync(snapshot, default, seen.Enqueue);
+        await SeenAsync(seen, 30);
+        await _sim.AdvanceTaskAsync("RemoveSnapshot_Task");
+        await removing;
 
         Assert.Equal([30], seen.Select(p => p.Percent));
         Assert.Empty(await _sim.SnapshotsAsync(VmName));
+    }
+
+    private static async Task SeenAsync(ConcurrentQueue<VimTaskProgress> seen, int percent)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!seen.Any(p => p.Percent == percent))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
     }
 
     [Fact]
@@ -53,7 +73,7 @@ public sealed class TaskProgressTests : IAsyncLifetime
         var vm = await _sim.VmAsync(VmName);
         await using var client = ClientTests.Client(_sim);
         var api = new VimApi(client, TimeProvider.System, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(50));
-        await _sim.HoldNextTaskAsync("CreateSnapshot_Task", [5], TimeSpan.FromSeconds(20));
+        await _sim.HoldNextTaskAsync("CreateSnapshot_Task", [5], TimeSpan.Zero); // never let go
         var seen = new List<int>();
 
         var clock = Stopwatch.StartNew();

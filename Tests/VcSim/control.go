@@ -68,9 +68,15 @@ func (s *state) controlHandler() http.Handler {
 			}
 			h.step = time.Duration(ms) * time.Millisecond
 			s.mu.Lock()
+			if ms == 0 {
+				h.advance = make(chan struct{})
+				s.advancing[method] = h.advance
+			}
 			s.holdNext[method] = h
 			s.mu.Unlock()
 			writeJSON(w, http.StatusOK, map[string]interface{}{"method": method, "progress": h.progress, "step_ms": ms})
+		case r.Method == http.MethodPost && len(parts) == 1 && parts[0] == "advance-task":
+			s.advanceTask(w, q.Get("method"))
 		case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "calls":
 			s.mu.Lock()
 			counts := map[string]int{}

@@ -15,9 +15,11 @@ import (
 // hold keeps the next task of a method running, showing each progress value for step, before the call really runs.
 // govmomi's simulator finishes every task before its *_Task call answers and never sets info.progress; a vCenter
 // snapshot or consolidation runs for minutes and reports its progress while it does.
+// A step of 0 means each value is held until the control API says advance-task: a test then sees every value for sure.
 type hold struct {
 	progress []int32
 	step     time.Duration
+	advance  chan struct{}
 }
 
 // holdTask answers the call at once with a running task of our own; in the background it steps through the
@@ -45,8 +47,17 @@ func (s *state) holdTask(w http.ResponseWriter, r *http.Request, call *soapCall,
 			if i > 0 {
 				simulator.Map.Update(task, []types.PropertyChange{{Name: "info.progress", Val: p}})
 			}
-			time.Sleep(h.step)
+			if h.advance != nil {
+				<-h.advance
+			} else {
+				time.Sleep(h.step)
+			}
 		}
+		s.mu.Lock()
+		if s.advancing[call.method] == h.advance {
+			delete(s.advancing, call.method)
+		}
+		s.mu.Unlock()
 		req := httptest.NewRequest(http.MethodPost, "/sdk", bytes.NewReader(body))
 		req.Header = headers
 		recorder := httptest.NewRecorder()
@@ -82,4 +93,21 @@ func (s *state) holdTask(w http.ResponseWriter, r *http.Request, call *soapCall,
 		}
 		simulator.Map.Update(task, changes)
 	}()
+}
+
+// advanceTask lets the held task of a method move past its current progress value (or finish after the last one).
+func (s *state) advanceTask(w http.ResponseWriter, method string) {
+	s.mu.Lock()
+	ch := s.advancing[method]
+	s.mu.Unlock()
+	if ch == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no task of " + method + " is held for advance-task"})
+		return
+	}
+	select {
+	case ch <- struct{}{}:
+		writeJSON(w, http.StatusOK, map[string]string{"method": method})
+	case <-time.After(10 * time.Second):
+		writeJSON(w, http.StatusConflict, map[string]string{"error": "the held task of " + method + " has not started or has finished"})
+	}
 }
