@@ -160,6 +160,7 @@ public sealed class ReplicationJob
             var disk = _disks[index];
             disk.Landed += bytes;
             disk.Meter.Record(disk.BytesTransferred);
+            _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
             var step = Math.Max(disk.PlannedBytes / 20, PromiseStep);
             if (disk.Promised != long.MaxValue && !disk.PromisePending && disk.Promised < disk.PlannedBytes && disk.Landed > disk.Promised - step / 2)
             {
@@ -187,6 +188,7 @@ public sealed class ReplicationJob
         disk.Promised = Math.Max(disk.Promised, promised);
         disk.PromisePending &= !answersRequest;
         disk.Meter.Record(disk.BytesTransferred);
+        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
     });
 
     /// <summary>Resumes a disk: its flushed bytes count as landed and progress starts where the journal says it was.</summary>
