@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Migration.Cli.Commands;
 
 namespace Migration.Cli;
@@ -11,11 +12,18 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         using var cancel = new CancellationTokenSource();
+        // The first Ctrl-C (or SIGTERM) asks the command to stop cleanly (the demo cancels its jobs); a second one ends
+        // the process at once.
         Console.CancelKeyPress += (_, e) =>
         {
-            e.Cancel = true;
+            e.Cancel = !cancel.IsCancellationRequested;
             cancel.Cancel();
         };
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = !cancel.IsCancellationRequested;
+            cancel.Cancel();
+        });
 
         var rest = args.Skip(1).ToArray();
         try

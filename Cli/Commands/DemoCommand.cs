@@ -54,82 +54,97 @@ public static class DemoCommand
             throw new CliException($"the system did not start: {ex.Message}");
         }
 
+        var started = new List<string>();
         await using (system)
         {
-            AnsiConsole.MarkupLine($"VMA agent at {system.VmaUrl}; workers and scheduler in-process (in-memory bus, SQLite)");
-            var time = system.Services.GetRequiredService<TimeProvider>();
-            var run = time.GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
-            var vms = system.Inventory.Vms.Select(v => v.Name).ToList();
-            var deadline = time.GetUtcNow() + timeout;
-            await using var exports = nbd ? await DemoNbdExports.StartAsync(system.Inventory, targets, cancellationToken) : null;
-            if (exports is not null)
+            try
             {
-                AnsiConsole.MarkupLine($"NBD data path: {exports.Count} nbdkit target exports; each snapshot disk is served by nbdkit and read over NBD");
+                return await RunJobsAsync(system, started, dbPath, timeout, targets, nbd, cancellationToken);
             }
-
-            var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken, exports);
-
-            var changed = new Dictionary<string, long>();
-            if (full.All(j => j.Status == StatusMapping.Completed))
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                foreach (var vm in vms)
-                {
-                    changed[vm] = system.Inventory.ChangeAreas(vm).TotalBytes;
-                }
-
-                AnsiConsole.MarkupLine($"Wrote new data into every VM ({JobTable.Bytes(changed.Values.Sum())} in changed areas); starting incrementals");
+                return await DemoInterruption.CancelStartedJobsAsync(system, started);
             }
-
-            var incremental = full.All(j => j.Status == StatusMapping.Completed)
-                ? await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-incr-{run}", vm)).ToList(), SyncType.Incremental, deadline, cancellationToken, exports)
-                : [];
-
-            var all = full.Concat(incremental).ToList();
-            var diskCounts = new Dictionary<string, int>();
-            foreach (var job in all)
-            {
-                diskCounts[job.Id] = (await system.Queries.GetDisksAsync(job.Id, cancellationToken)).Count;
-            }
-
-            AnsiConsole.Write(JobTable.Summary(all, diskCounts));
-            var problems = all.Where(j => j.Status != StatusMapping.Completed)
-                .Select(j => $"{j.Id} ended {j.Status}: {j.ErrorMessage ?? "(no error recorded)"}").ToList();
-            if (full.Any(j => j.Status != StatusMapping.Completed))
-            {
-                problems.Add("the incremental phase did not run because a full sync did not complete");
-            }
-            else if (incremental.Count != vms.Count || full.Count != vms.Count)
-            {
-                problems.Add($"not every job finished within {timeout}");
-            }
-
-            foreach (var job in incremental.Where(j => j.Status == StatusMapping.Completed))
-            {
-                var vm = job.VmName;
-                if (job.BytesTransferred != changed[vm])
-                {
-                    problems.Add($"{job.Id} moved {job.BytesTransferred} bytes but {changed[vm]} bytes were changed");
-                }
-            }
-
-            problems.AddRange(TargetCheck.Compare(system.Inventory, targets, vms));
-            await system.StopAsync();
-
-            AnsiConsole.MarkupLine($"Database: [bold]{Markup.Escape(Path.GetFullPath(dbPath))}[/] (try: dotnet run --project Cli -- jobs --db {Markup.Escape(dbPath)})");
-            AnsiConsole.MarkupLine($"Target images: [bold]{Markup.Escape(targets)}[/]");
-            if (problems.Count == 0)
-            {
-                AnsiConsole.MarkupLine($"[green]All {all.Count} jobs succeeded; every target image equals its source disk byte for byte.[/]");
-                return 0;
-            }
-
-            foreach (var problem in problems)
-            {
-                AnsiConsole.MarkupLine($"[red]✗[/] {Markup.Escape(problem)}");
-            }
-
-            return 1;
         }
+    }
+
+    private static async Task<int> RunJobsAsync(
+        EmbeddedSystem system, List<string> started, string dbPath, TimeSpan timeout, string targets, bool nbd,
+        CancellationToken cancellationToken)
+    {
+        AnsiConsole.MarkupLine($"VMA agent at {system.VmaUrl}; workers and scheduler in-process (in-memory bus, SQLite)");
+        var time = system.Services.GetRequiredService<TimeProvider>();
+        var run = time.GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
+        var vms = system.Inventory.Vms.Select(v => v.Name).ToList();
+        var deadline = time.GetUtcNow() + timeout;
+        await using var exports = nbd ? await DemoNbdExports.StartAsync(system.Inventory, targets, cancellationToken) : null;
+        if (exports is not null)
+        {
+            AnsiConsole.MarkupLine($"NBD data path: {exports.Count} nbdkit target exports; each snapshot disk is served by nbdkit and read over NBD");
+        }
+
+        var full = await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-full-{run}", vm)).ToList(), SyncType.Full, deadline, cancellationToken, exports, started);
+
+        var changed = new Dictionary<string, long>();
+        if (full.All(j => j.Status == StatusMapping.Completed))
+        {
+            foreach (var vm in vms)
+            {
+                changed[vm] = system.Inventory.ChangeAreas(vm).TotalBytes;
+            }
+
+            AnsiConsole.MarkupLine($"Wrote new data into every VM ({JobTable.Bytes(changed.Values.Sum())} in changed areas); starting incrementals");
+        }
+
+        var incremental = full.All(j => j.Status == StatusMapping.Completed)
+            ? await RunPhaseAsync(system, vms.Select(vm => ($"{vm}-incr-{run}", vm)).ToList(), SyncType.Incremental, deadline, cancellationToken, exports, started)
+            : [];
+
+        var all = full.Concat(incremental).ToList();
+        var diskCounts = new Dictionary<string, int>();
+        foreach (var job in all)
+        {
+            diskCounts[job.Id] = (await system.Queries.GetDisksAsync(job.Id, cancellationToken)).Count;
+        }
+
+        AnsiConsole.Write(JobTable.Summary(all, diskCounts));
+        var problems = all.Where(j => j.Status != StatusMapping.Completed)
+            .Select(j => $"{j.Id} ended {j.Status}: {j.ErrorMessage ?? "(no error recorded)"}").ToList();
+        if (full.Any(j => j.Status != StatusMapping.Completed))
+        {
+            problems.Add("the incremental phase did not run because a full sync did not complete");
+        }
+        else if (incremental.Count != vms.Count || full.Count != vms.Count)
+        {
+            problems.Add($"not every job finished within {timeout}");
+        }
+
+        foreach (var job in incremental.Where(j => j.Status == StatusMapping.Completed))
+        {
+            var vm = job.VmName;
+            if (job.BytesTransferred != changed[vm])
+            {
+                problems.Add($"{job.Id} moved {job.BytesTransferred} bytes but {changed[vm]} bytes were changed");
+            }
+        }
+
+        problems.AddRange(TargetCheck.Compare(system.Inventory, targets, vms));
+        await system.StopAsync();
+
+        AnsiConsole.MarkupLine($"Database: [bold]{Markup.Escape(Path.GetFullPath(dbPath))}[/] (try: dotnet run --project Cli -- jobs --db {Markup.Escape(dbPath)})");
+        AnsiConsole.MarkupLine($"Target images: [bold]{Markup.Escape(targets)}[/]");
+        if (problems.Count == 0)
+        {
+            AnsiConsole.MarkupLine($"[green]All {all.Count} jobs succeeded; every target image equals its source disk byte for byte.[/]");
+            return 0;
+        }
+
+        foreach (var problem in problems)
+        {
+            AnsiConsole.MarkupLine($"[red]✗[/] {Markup.Escape(problem)}");
+        }
+
+        return 1;
     }
 
     internal static async Task<List<JobView>> RunPhaseAsync(
@@ -138,10 +153,12 @@ public static class DemoCommand
         SyncType syncType,
         DateTimeOffset deadline,
         CancellationToken cancellationToken,
-        DemoNbdExports? exports = null)
+        DemoNbdExports? exports = null,
+        List<string>? started = null)
     {
         foreach (var (jobId, vm) in jobs)
         {
+            started?.Add(jobId);
             await system.StartReplicationAsync(jobId, vm, syncType, cancellationToken: cancellationToken, target: exports?.TargetOf(vm));
         }
 

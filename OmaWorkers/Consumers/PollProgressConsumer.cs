@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Migration.Oma;
+using Migration.Oma.Persistence;
 using Migration.Contracts;
 using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
@@ -11,12 +12,25 @@ namespace Migration.OmaWorkers.Consumers;
 public sealed partial class PollProgressConsumer(
     VmaClient vma,
     PollsInFlight inFlight,
+    IPollSweepStore claims,
     OmaMetrics metrics,
     TimeProvider time,
     IOptions<TrackingOptions> options,
     ILogger<PollProgressConsumer> logger) : IConsumer<PollProgress>
 {
     public async Task Consume(ConsumeContext<PollProgress> context)
+    {
+        try
+        {
+            await PollAsync(context);
+        }
+        finally
+        {
+            await ReleaseClaimAsync(context.Message);
+        }
+    }
+
+    private async Task PollAsync(ConsumeContext<PollProgress> context)
     {
         var poll = context.Message;
         var age = time.GetUtcNow() - poll.RequestedAt;
@@ -62,6 +76,30 @@ public sealed partial class PollProgressConsumer(
             JobUnknownToVma = result.JobUnknown,
         });
     }
+
+    /// <summary>
+    /// The poll is done (answered, failed, timed out or dropped): the sweep may claim the job again a quarter interval
+    /// from now, once the saga has applied what this poll reported and set the job's next poll (backoff included).
+    /// </summary>
+    private async Task ReleaseClaimAsync(PollProgress poll)
+    {
+        if (poll.ClaimedUntil is not { } until || !JobIdentity.IsValid(poll.JobId))
+        {
+            return;
+        }
+
+        try
+        {
+            await claims.ReleaseAsync(poll.JobId, until, time.GetUtcNow() + (options.Value.PollInterval / 4), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogReleaseFailed(logger, poll.JobId, ex.Message); // the claim ends by itself at its lease
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Could not release the poll claim of job {JobId} ({Error}): the next poll waits for the claim to expire")]
+    private static partial void LogReleaseFailed(ILogger logger, string jobId, string error);
 
     [LoggerMessage(LogLevel.Debug, "Dropped a poll of job {JobId}: the previous one is still waiting for the VMA")]
     private static partial void LogStillInFlight(ILogger logger, string jobId);

@@ -34,21 +34,38 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
         DateTimeOffset requestedAt,
         CancellationToken cancellationToken)
     {
+        var admitted = Admit(due, now);
+        await PublishAdmittedAsync(publish, admitted, now, requestedAt, claimedUntil: null, cancellationToken);
+        return admitted.Count;
+    }
+
+    /// <summary>The due jobs not published within the current interval.</summary>
+    public IReadOnlyList<DuePoll> Admit(IReadOnlyList<DuePoll> due, DateTimeOffset now)
+    {
         var minimumGap = Interval - (Interval / 10);
-        List<DuePoll> admitted;
         lock (_gate)
         {
             Forget(now);
-            admitted = due.Where(poll => !_lastPublished.TryGetValue(poll.JobId, out var last) || now - last >= minimumGap).ToList();
+            return due.Where(poll => !_lastPublished.TryGetValue(poll.JobId, out var last) || now - last >= minimumGap).ToList();
         }
+    }
 
+    /// <summary>Publishes one poll per admitted job, in one batch, and remembers them as published at <paramref name="now"/>.</summary>
+    public async Task PublishAdmittedAsync(
+        IPublishEndpoint publish,
+        IReadOnlyList<DuePoll> admitted,
+        DateTimeOffset now,
+        DateTimeOffset requestedAt,
+        DateTimeOffset? claimedUntil,
+        CancellationToken cancellationToken)
+    {
         if (admitted.Count == 0)
         {
-            return 0;
+            return;
         }
 
         await publish.PublishBatch(
-            admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt }),
+            admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt, ClaimedUntil = claimedUntil }),
             cancellationToken);
         lock (_gate)
         {
@@ -57,8 +74,6 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
                 _lastPublished[poll.JobId] = now;
             }
         }
-
-        return admitted.Count;
     }
 
     void Forget(DateTimeOffset now)
