@@ -1,3 +1,4 @@
+using Migration.Hosting;
 using Migration.Oma.Bus;
 using Migration.Oma.Hosting;
 

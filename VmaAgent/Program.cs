@@ -1,4 +1,4 @@
-using Migration.VmaAgent.Hosting;
+using Migration.Hosting;
 using OpenTelemetry.Resources;
 
 namespace Migration.VmaAgent;

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using Migration.Cli.Certificates;
+using Migration.Cli.CommandLine;
 using Migration.Contracts.Tls;
 
 namespace Migration.Cli.Commands;
@@ -6,23 +8,27 @@ namespace Migration.Cli.Commands;
 /// <summary><c>certs init</c>: a development CA plus the VMA's and the OMA's certificates for mutual TLS.</summary>
 public static class CertsCommand
 {
-    public const string Usage = "certs init --out DIR [--vma-names NAME,IP,...] [--days N] [--force]";
-
-    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        if (args.FirstOrDefault() != "init")
+        var output = new Option<string>("--out") { Description = "Directory to write ca.pem, vma.pem, vma-key.pem, oma.pem, oma-key.pem into", HelpName = "DIR", Required = true };
+        var vmaNames = CliOptions.Text("--vma-names", "NAME,IP,...", "Extra DNS names and IP addresses of the VMA certificate, comma-separated (localhost and 127.0.0.1 are always in it)");
+        var days = CliOptions.Int("--days", 365, 1, 3650, "Days the certificates are valid");
+        var force = CliOptions.Flag("--force", "Overwrite existing files");
+        var init = new Command("init", "Write a development CA and the VMA's and OMA's certificates for mutual TLS (development only)")
         {
-            throw new CliException("certs: the only subcommand is 'init'");
-        }
+            output, vmaNames, days, force,
+        };
+        init.SetAction((parsed, ct) => RunAsync(parsed.GetValue(output)!, parsed.GetValue(vmaNames), parsed.GetValue(days), parsed.GetValue(force), ct));
+        return new Command("certs", "Development certificates for TLS between the OMA and the VMA") { init };
+    }
 
-        var cli = new CliArguments(args.Skip(1), new HashSet<string> { "out", "vma-names", "days" }, new HashSet<string> { "force" });
-        var directory = cli.Option("out") ?? throw new CliException("certs init needs --out DIR");
-        var days = cli.Int("days", 365, 1, 3650);
-        var names = (cli.Option("vma-names") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    public static Task<int> RunAsync(string directory, string? vmaNames, int days, bool force, CancellationToken cancellationToken)
+    {
+        var names = (vmaNames ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var certificates = DevelopmentCertificates.Create(TimeProvider.System, TimeSpan.FromDays(days), names);
         try
         {
-            certificates.Write(directory, cli.Flag("force"));
+            certificates.Write(directory, force);
         }
         catch (IOException ex)
         {

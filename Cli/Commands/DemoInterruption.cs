@@ -13,8 +13,6 @@ public static class DemoInterruption
     /// <summary>How long the cancelled jobs may take to reach a final state.</summary>
     public static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(20);
 
-    public const int ExitCode = 130;
-
     /// <summary>Publishes a cancel for every started job not yet finished, waits for them to end, reports, returns 130.</summary>
     public static async Task<int> CancelStartedJobsAsync(EmbeddedSystem system, IReadOnlyCollection<string> started)
     {
@@ -40,6 +38,6 @@ public static class DemoInterruption
         await Console.Error.WriteLineAsync(
             $"interrupted: cancelled {unfinished.Count - stillRunning.Count} unfinished job(s) of {started.Count} started" +
             (stillRunning.Count == 0 ? "" : $"; not confirmed within {CancelWait.TotalSeconds:0} s: {string.Join(", ", stillRunning)}"));
-        return ExitCode;
+        return CommandLine.CliApp.Cancelled;
     }
 }

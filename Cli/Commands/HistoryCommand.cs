@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Migration.Cli.CommandLine;
 using Migration.Cli.Display;
 using Migration.Oma.Persistence;
 using Spectre.Console;
@@ -8,13 +10,18 @@ namespace Migration.Cli.Commands;
 /// <summary><c>history</c>: the recent <c>cbt_history</c> rows, newest first.</summary>
 public static class HistoryCommand
 {
-    public const string Usage = "history [--db PATH] [--limit N]";
-
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CliArguments(args, new HashSet<string> { "db", "limit" }, new HashSet<string>());
-        var limit = cli.Int("limit", 20, 1, 10_000);
-        await using var services = CliSettings.ReadServices(cli.Option("db"));
+        var db = CliOptions.Database();
+        var limit = CliOptions.Int("--limit", 20, 1, 10_000, "How many rows to show");
+        var command = new Command("history", "Show the most recent cbt_history rows (one per disk and sync), newest first") { db, limit };
+        command.SetAction((parsed, ct) => RunAsync(parsed.GetValue(db), parsed.GetValue(limit), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? dbPath, int limit, CancellationToken cancellationToken)
+    {
+        await using var services = CliSettings.ReadServices(dbPath);
         var rows = await services.GetRequiredService<IJobQueries>().GetRecentCbtHistoryAsync(limit, cancellationToken);
         AnsiConsole.Write(Table("Recent CBT history", rows));
         return 0;

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Migration.Cli.CommandLine;
 using Migration.Cli.Display;
 using Migration.Oma.Persistence;
 using Spectre.Console;
@@ -8,12 +10,17 @@ namespace Migration.Cli.Commands;
 /// <summary><c>jobs</c>: the seed's three monitoring queries, as the configured database answers them.</summary>
 public static class JobsCommand
 {
-    public const string Usage = "jobs [--db PATH]";
-
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CliArguments(args, new HashSet<string> { "db" }, new HashSet<string>());
-        await using var services = CliSettings.ReadServices(cli.Option("db"));
+        var db = CliOptions.Database();
+        var command = new Command("jobs", "Show the seed's three monitoring queries: active jobs, recent CBT history, health of the last 24 h") { db };
+        command.SetAction((parsed, ct) => RunAsync(parsed.GetValue(db), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? dbPath, CancellationToken cancellationToken)
+    {
+        await using var services = CliSettings.ReadServices(dbPath);
         var queries = services.GetRequiredService<IJobQueries>();
         var now = services.GetService<TimeProvider>()?.GetUtcNow() ?? TimeProvider.System.GetUtcNow();
 

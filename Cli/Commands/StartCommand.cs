@@ -1,4 +1,6 @@
+using System.CommandLine;
 using MassTransit;
+using Migration.Cli.CommandLine;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
@@ -10,24 +12,36 @@ namespace Migration.Cli.Commands;
 /// <summary><c>start</c>: publishes <see cref="StartReplication"/> on the configured RabbitMQ, as any integrator would.</summary>
 public static class StartCommand
 {
-    public const string Usage = "start --agent URL --vm NAME [--full|--incremental] [--job-id ID]";
-
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CliArguments(args, new HashSet<string> { "agent", "vm", "job-id" }, new HashSet<string> { "full", "incremental" });
-        var agent = cli.Option("agent") ?? throw new CliException("--agent URL is required (the VMA's base URL)");
-        var vm = cli.Option("vm") ?? throw new CliException("--vm NAME is required");
-        if (cli.Flag("full") && cli.Flag("incremental"))
+        var agent = new Option<string>("--agent") { Description = "The VMA's base URL, e.g. https://vma-site-a.example", HelpName = "URL", Required = true };
+        var vm = new Option<string>("--vm") { Description = "Name of the VM to replicate", HelpName = "NAME", Required = true };
+        var full = CliOptions.Flag("--full", "A full sync (default: auto, an incremental when the database holds change ids for every disk of the VM)");
+        var incremental = CliOptions.Flag("--incremental", "An incremental sync from the change ids the database holds");
+        var jobId = CliOptions.Text("--job-id", "ID", "The job id (the idempotency key; default: the VM name and a random suffix)");
+        var command = new Command("start", "Publish StartReplication on the configured RabbitMQ, as any integrator would") { agent, vm, full, incremental, jobId };
+        command.Validators.Add(result =>
         {
-            throw new CliException("--full and --incremental exclude each other");
-        }
+            if (result.GetValue(full) && result.GetValue(incremental))
+            {
+                result.AddError("--full and --incremental exclude each other");
+            }
+        });
+        command.SetAction((parsed, ct) => RunAsync(
+            parsed.GetValue(agent)!, parsed.GetValue(vm)!,
+            parsed.GetValue(full) ? SyncType.Full : parsed.GetValue(incremental) ? SyncType.Incremental : SyncType.Auto,
+            parsed.GetValue(jobId), ct));
+        return command;
+    }
 
+    public static async Task<int> RunAsync(string agent, string vm, SyncType syncType, string? jobId, CancellationToken cancellationToken)
+    {
         var command = new StartReplication
         {
-            JobId = cli.Option("job-id") ?? $"{vm}-{Guid.NewGuid():N}"[..Math.Min(vm.Length + 13, JobIdentity.MaxLength)],
+            JobId = jobId ?? $"{vm}-{Guid.NewGuid():N}"[..Math.Min(vm.Length + 13, JobIdentity.MaxLength)],
             VmaUrl = agent,
             Vm = new VmReference { Name = vm },
-            SyncType = cli.Flag("full") ? SyncType.Full : cli.Flag("incremental") ? SyncType.Incremental : SyncType.Auto,
+            SyncType = syncType,
         };
         if (Migration.OmaWorkers.Saga.StartReplicationValidation.Problem(command) is { } problem)
         {

@@ -1,8 +1,4 @@
 using System.Security.Cryptography;
-using Migration.Cli.Display;
-using Migration.Cli.Embedded;
-using Migration.Contracts.Status;
-using Migration.Oma.Persistence;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Sources.VSphere;
 using Migration.VmaAgent.VSphere;
@@ -17,67 +13,36 @@ namespace Migration.Cli.Commands;
 /// </summary>
 public static class VCenterDemoCommand
 {
-    public const string Usage = "demo --vcenter URL --username U --password P [--insecure | --thumbprint T] [--vm NAME ...] [--db PATH] [--targets DIR] [--timeout-minutes M]";
-
     /// <summary>Without --vm, an inventory larger than this is refused: the demo is not a bulk migration.</summary>
     private const int MaxInventory = 10;
 
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    /// <summary>How the demo reaches vCenter: <c>--vcenter</c>, <c>--username</c>, <c>--password</c>, <c>--thumbprint</c> or <c>--insecure</c>.</summary>
+    public sealed record Login(string Url, string Username, string Password, string? Thumbprint, bool Insecure);
+
+    public static async Task<int> RunAsync(Login login, IReadOnlyList<string> named, DemoRun run, CancellationToken cancellationToken)
     {
-        var cli = new CliArguments(args,
-            new HashSet<string> { "vcenter", "username", "password", "thumbprint", "vm", "db", "targets", "timeout-minutes" },
-            new HashSet<string> { "insecure" });
-        var url = cli.Option("vcenter") ?? throw new CliException("--vcenter needs the SDK URL, e.g. https://vcenter.example/sdk");
-        var username = cli.Option("username") ?? throw new CliException("--username is required with --vcenter");
-        var password = cli.Option("password") ?? throw new CliException("--password is required with --vcenter");
-        var thumbprint = cli.Option("thumbprint");
-        if (cli.Flag("insecure") && thumbprint is not null)
-        {
-            throw new CliException("--insecure and --thumbprint exclude each other");
-        }
-
-        var dbPath = cli.Option("db") ?? CliSettings.DefaultDatabasePath;
-        var targets = Path.GetFullPath(cli.Option("targets") ?? "data/targets");
-        var timeout = TimeSpan.FromMinutes(cli.Int("timeout-minutes", 10, 1, 24 * 60));
-        var settings = new Dictionary<string, string?>
-        {
-            ["Bus:Transport"] = "InMemory",
-            ["Vma:Source"] = "VSphere",
-            ["Vma:VSphere:Url"] = url,
-            ["Vma:VSphere:Username"] = username,
-            ["Vma:VSphere:Password"] = password,
-            ["Vma:VSphere:Thumbprint"] = thumbprint,
-            ["Vma:VSphere:Insecure"] = cli.Flag("insecure") ? "true" : "false",
-            ["Vma:Target:Directory"] = targets,
-        };
-        foreach (var (key, value) in CliSettings.Database(dbPath))
-        {
-            settings[key] = value;
-        }
-
-        if (cli.Flag("insecure"))
+        if (login.Insecure)
         {
             AnsiConsole.MarkupLine("[yellow]--insecure: the certificate of vCenter is NOT checked.[/]");
         }
 
-        AnsiConsole.MarkupLine($"[bold]Replication demo against vCenter[/] {Markup.Escape(url)} as {Markup.Escape(username)}, database {Markup.Escape(Path.GetFullPath(dbPath))}");
-        EmbeddedSystem system;
-        try
+        AnsiConsole.MarkupLine($"[bold]Replication demo against vCenter[/] {Markup.Escape(login.Url)} as {Markup.Escape(login.Username)}, database {Markup.Escape(Path.GetFullPath(run.DatabasePath))}");
+        var system = await run.StartSystemAsync(new Dictionary<string, string?>
         {
-            system = await EmbeddedSystem.StartAsync(settings, cancellationToken: cancellationToken);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException or IOException or ArgumentException)
-        {
-            throw new CliException($"the system did not start: {ex.Message}");
-        }
-
+            ["Vma:Source"] = "VSphere",
+            ["Vma:VSphere:Url"] = login.Url,
+            ["Vma:VSphere:Username"] = login.Username,
+            ["Vma:VSphere:Password"] = login.Password,
+            ["Vma:VSphere:Thumbprint"] = login.Thumbprint,
+            ["Vma:VSphere:Insecure"] = login.Insecure ? "true" : "false",
+        }, cancellationToken);
         await using (system)
         {
             var api = ((VSphereSource)system.Services.GetRequiredService<IReplicationSource>()).Api;
             IReadOnlyList<string> vms;
             try
             {
-                vms = await ChooseVmsAsync(api, cli.Options("vm"), cancellationToken);
+                vms = await ChooseVmsAsync(api, named, cancellationToken);
             }
             catch (Exception ex) when (ex is VimUnavailableException or VimFaultException)
             {
@@ -85,53 +50,14 @@ public static class VCenterDemoCommand
             }
 
             AnsiConsole.MarkupLine($"VMs: {Markup.Escape(string.Join(", ", vms))}");
-            var time = system.Services.GetRequiredService<TimeProvider>();
-            var run = time.GetUtcNow().ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture);
-            var deadline = time.GetUtcNow() + timeout;
-
-            var full = await DemoCommand.RunPhaseAsync(system, [.. vms.Select(vm => ($"{vm}-full-{run}", vm))], SyncType.Full, deadline, cancellationToken);
-            var incremental = full.All(j => j.Status == StatusMapping.Completed)
-                ? await DemoCommand.RunPhaseAsync(system, [.. vms.Select(vm => ($"{vm}-incr-{run}", vm))], SyncType.Incremental, deadline, cancellationToken)
-                : [];
-
-            var all = full.Concat(incremental).ToList();
-            var diskCounts = new Dictionary<string, int>();
-            foreach (var job in all)
+            return await new DemoScenario
             {
-                diskCounts[job.Id] = (await system.Queries.GetDisksAsync(job.Id, cancellationToken)).Count;
-            }
-
-            AnsiConsole.Write(JobTable.Summary(all, diskCounts));
-            var problems = all.Where(j => j.Status != StatusMapping.Completed)
-                .Select(j => $"{j.Id} ended {j.Status}: {j.ErrorMessage ?? "(no error recorded)"}").ToList();
-            if (full.Any(j => j.Status != StatusMapping.Completed))
-            {
-                problems.Add("the incremental phase did not run because a full sync did not complete");
-            }
-            else if (incremental.Count != vms.Count || full.Count != vms.Count)
-            {
-                problems.Add($"not every job finished within {timeout}");
-            }
-            else
-            {
-                problems.AddRange(await CompareWithSourceAsync(api, targets, vms, cancellationToken));
-            }
-
-            await system.StopAsync();
-            AnsiConsole.MarkupLine($"Database: [bold]{Markup.Escape(Path.GetFullPath(dbPath))}[/] (try: dotnet run --project Cli -- jobs --db {Markup.Escape(dbPath)})");
-            AnsiConsole.MarkupLine($"Target images: [bold]{Markup.Escape(targets)}[/]");
-            if (problems.Count == 0)
-            {
-                AnsiConsole.MarkupLine($"[green]All {all.Count} jobs succeeded; every target image equals its source disk (read back through vCenter) byte for byte.[/]");
-                return 0;
-            }
-
-            foreach (var problem in problems)
-            {
-                AnsiConsole.MarkupLine($"[red]✗[/] {Markup.Escape(problem)}");
-            }
-
-            return 1;
+                System = system,
+                Vms = vms,
+                Run = run,
+                VerifiedAgainst = "its source disk (read back through vCenter)",
+                CompareTargetsAsync = async ct => await CompareWithSourceAsync(api, run.TargetDirectory, vms, ct),
+            }.RunAsync(cancellationToken);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Migration.Cli.CommandLine;
 using Migration.Cli.Display;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
@@ -8,14 +10,19 @@ namespace Migration.Cli.Commands;
 /// <summary><c>watch [JOB]</c>: live progress from the database, of one job until it ends, or of every active job.</summary>
 public static class WatchCommand
 {
-    public const string Usage = "watch [JOB] [--db PATH] [--interval SECONDS]";
-
-    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var cli = new CliArguments(args, new HashSet<string> { "db", "interval" }, new HashSet<string>(), maxPositional: 1);
-        var jobId = cli.Positional(0);
-        var interval = TimeSpan.FromSeconds(cli.Int("interval", 1, 1, 60));
-        await using var services = CliSettings.ReadServices(cli.Option("db"));
+        var job = new Argument<string?>("JOB") { Description = "The job to follow until it ends (without it: every active job)", Arity = ArgumentArity.ZeroOrOne };
+        var db = CliOptions.Database();
+        var interval = CliOptions.Int("--interval", 1, 1, 60, "Seconds between two reads of the database", "SECONDS");
+        var command = new Command("watch", "Live progress from the database: one job until it ends (exit 1 if it failed), or every active job") { job, db, interval };
+        command.SetAction((parsed, ct) => RunAsync(parsed.GetValue(job), parsed.GetValue(db), TimeSpan.FromSeconds(parsed.GetValue(interval)), ct));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? jobId, string? dbPath, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        await using var services = CliSettings.ReadServices(dbPath);
         var queries = services.GetRequiredService<IJobQueries>();
 
         async Task<IReadOnlyList<JobView>> Read()

@@ -25,6 +25,13 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_over_nbd_exits_zero()
+    {
+        // nbdkit exports for every target disk and every snapshot disk; the demo compares each image with its source.
+        Assert.Equal(0, await Cli.Program.Main(["demo", "--nbd", "--vms", "2", "--disk-size", "2MiB", "--db", Db, "--timeout-minutes", "3"]));
+    }
+
+    [Fact]
     public async Task Demo_exits_zero_and_jobs_history_and_watch_read_what_it_left()
     {
         Assert.Equal(0, await Cli.Program.Main(["demo", "--vms", "2", "--disk-size", "2MiB", "--db", Db, "--timeout-minutes", "3"]));
@@ -46,6 +53,27 @@ public sealed class CliTests : IDisposable
     [InlineData("frobnicate")]
     [InlineData("start", "--vm", "demo-vm-1")]
     [InlineData("history", "--db", "/nonexistent/folder/none.db")]
+    [InlineData("demo", "--disk-size", "12Q")]
+    [InlineData("demo", "--username", "u")]
+    [InlineData("demo", "--vcenter", "https://127.0.0.1:9/sdk", "--username", "u", "--password", "p", "--vms", "2")]
+    [InlineData("watch", "a", "b")]
+    [InlineData("certs")]
     public async Task Bad_input_exits_2_with_a_message(params string[] args) =>
         Assert.Equal(2, await Cli.Program.Main(args));
+
+    [Theory]
+    [InlineData("demo", "SIZE is a number with an optional unit")]
+    [InlineData("jobs", "monitoring queries")]
+    [InlineData("history", "cbt_history")]
+    [InlineData("start", "StartReplication")]
+    [InlineData("watch", "Live progress")]
+    [InlineData("certs init", "development CA")]
+    public void Every_command_answers_help_with_its_description(string command, string expected)
+    {
+        using var output = new StringWriter();
+        var parsed = Cli.CommandLine.CliApp.Root().Parse([.. command.Split(' '), "--help"]);
+        Assert.Equal(0, parsed.Invoke(new System.CommandLine.InvocationConfiguration { Output = output }));
+        Assert.Contains(expected, output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--help", output.ToString(), StringComparison.Ordinal);
+    }
 }

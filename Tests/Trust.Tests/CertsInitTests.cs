@@ -1,5 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
-using Migration.Cli.Commands;
+using Migration.Cli.CommandLine;
 
 namespace Migration.Tests.Trust;
 
@@ -11,7 +11,7 @@ public sealed class CertsInitTests : IDisposable
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Certs_init_writes_a_CA_and_both_certificates_with_private_keys_readable_by_the_owner_only()
     {
-        var exit = await CertsCommand.RunAsync(["init", "--out", _directory, "--vma-names", "vma-site-a.example,10.1.2.3"], CancellationToken.None);
+        var exit = await CliApp.RunAsync(["certs", "init", "--out", _directory, "--vma-names", "vma-site-a.example,10.1.2.3"], CancellationToken.None);
 
         Assert.Equal(0, exit);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_directory, "vma-key.pem")));
@@ -33,12 +33,12 @@ public sealed class CertsInitTests : IDisposable
     [Fact]
     public async Task Certs_init_refuses_to_overwrite_unless_forced()
     {
-        Assert.Equal(0, await CertsCommand.RunAsync(["init", "--out", _directory], CancellationToken.None));
+        Assert.Equal(0, await CliApp.RunAsync(["certs", "init", "--out", _directory], CancellationToken.None));
         var first = await File.ReadAllTextAsync(Path.Combine(_directory, "ca.pem"));
 
-        var again = await CertsCommand.RunAsync(["init", "--out", _directory], CancellationToken.None);
+        var again = await CliApp.RunAsync(["certs", "init", "--out", _directory], CancellationToken.None);
         var unchanged = await File.ReadAllTextAsync(Path.Combine(_directory, "ca.pem"));
-        var forced = await CertsCommand.RunAsync(["init", "--out", _directory, "--force"], CancellationToken.None);
+        var forced = await CliApp.RunAsync(["certs", "init", "--out", _directory, "--force"], CancellationToken.None);
 
         Assert.Equal(1, again);
         Assert.Equal(first, unchanged);

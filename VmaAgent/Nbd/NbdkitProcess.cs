@@ -18,29 +18,8 @@ public sealed class NbdkitProcess : IAsyncDisposable
 
     public Uri Uri => new($"nbd+unix:///?socket={SocketPath}");
 
-    /// <summary>
-    /// Starts nbdkit and waits until its socket accepts. An nbdkit that ends at once is started again, up to
-    /// <see cref="StartAttempts"/> times: started from a busy test host, nbdkit now and then ends within its first 100 ms
-    /// (status 0, as after a SIGTERM) before it listens — cause not found, never seen from a shell.
-    /// </summary>
+    /// <summary>Starts nbdkit (from <see cref="ChildProcessLauncher"/>) and waits until its socket accepts.</summary>
     public static async Task<NbdkitProcess> StartAsync(string program, string socket, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnceAsync(program, socket, arguments, timeout, cancellationToken);
-            }
-            catch (NbdkitExitedException) when (attempt < StartAttempts)
-            {
-                await Task.Delay(100 * attempt, cancellationToken);
-            }
-        }
-    }
-
-    private const int StartAttempts = 3;
-
-    private static async Task<NbdkitProcess> StartOnceAsync(string program, string socket, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
         File.Delete(socket);
         var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -52,11 +31,15 @@ public sealed class NbdkitProcess : IAsyncDisposable
         Process process;
         try
         {
-            process = Process.Start(info) ?? throw new NbdException($"{program} did not start");
+            process = await ChildProcessLauncher.StartAsync(info);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new NbdException($"cannot run {program} (is the nbdkit package installed?): {ex.Message}");
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new NbdException(ex.Message);
         }
 
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);

@@ -1,13 +1,13 @@
 using Microsoft.Extensions.Logging.Console;
 
-namespace Migration.Oma.Hosting;
+namespace Migration.Hosting;
 
 /// <summary>
 /// Console lines for people and for the Elastic stack: every line (one per event) starts with its UTC time (ISO 8601,
 /// milliseconds), and carries its scopes (JobId, CorrelationId, Stage where a job is in hand). <c>Logging:Console:FormatterName=json</c>
 /// writes one JSON object per line with <c>Timestamp</c>, <c>EventId</c>, <c>Category</c>, <c>LogLevel</c>,
 /// <c>Message</c>, <c>State</c> and <c>Scopes</c>. A value set under <c>Logging:Console:FormatterOptions</c> wins.
-/// (The VMA and the OMA hosts each carry this class: they share no library.)
+///
 /// </summary>
 public static class ConsoleLogDefaults
 {

@@ -1,11 +1,11 @@
 using System.Reflection;
 
-namespace Migration.VmaAgent.Hosting;
+namespace Migration.Hosting;
 
 /// <summary>
 /// Builds and runs a host. One that cannot start (a configuration value that does not bind or validate, a broker or a
 /// database it cannot reach) ends with one line on stderr naming the key or the server, and exit code 1 — not an
-/// unhandled exception's stack trace. (The VMA and the OMA hosts each carry this class: they share no library.)
+/// unhandled exception's stack trace.
 /// </summary>
 public static class HostStartup
 {
