@@ -20,17 +20,19 @@ public sealed partial class PollProgressConsumer(
 {
     public async Task Consume(ConsumeContext<PollProgress> context)
     {
+        var answered = false;
         try
         {
-            await PollAsync(context);
+            answered = await PollAsync(context);
         }
         finally
         {
-            await ReleaseClaimAsync(context.Message);
+            await ReleaseClaimAsync(context.Message, answered);
         }
     }
 
-    private async Task PollAsync(ConsumeContext<PollProgress> context)
+    /// <summary>Polls once; true when the VMA answered with a document the saga will apply.</summary>
+    private async Task<bool> PollAsync(ConsumeContext<PollProgress> context)
     {
         var poll = context.Message;
         var age = time.GetUtcNow() - poll.RequestedAt;
@@ -38,14 +40,14 @@ public sealed partial class PollProgressConsumer(
         {
             LogStale(logger, poll.JobId, age);
             metrics.PollDroppedStale();
-            return; // a newer sweep has asked again: missed polls are skipped, not burst
+            return false; // a newer sweep has asked again: missed polls are skipped, not burst
         }
 
         using var lease = inFlight.TryBegin(poll.JobId);
         if (lease is null)
         {
             LogStillInFlight(logger, poll.JobId);
-            return;
+            return false;
         }
 
         var sent = time.GetTimestamp();
@@ -61,7 +63,7 @@ public sealed partial class PollProgressConsumer(
                 ObservedAt = time.GetUtcNow(),
                 RequestedAt = poll.RequestedAt,
             });
-            return;
+            return true;
         }
 
         metrics.PollFailed(poll.VmaUrl, roundTrip, result.FailureReason ?? PollFailureReason.Unreachable);
@@ -75,13 +77,15 @@ public sealed partial class PollProgressConsumer(
             HttpStatus = result.HttpStatus,
             JobUnknownToVma = result.JobUnknown,
         });
+        return false;
     }
 
     /// <summary>
-    /// The poll is done (answered, failed, timed out or dropped): the sweep may claim the job again a quarter interval
-    /// from now, once the saga has applied what this poll reported and set the job's next poll (backoff included).
+    /// The poll is done: the sweep may claim the job again. After an answer at once (the saga sets the next poll one
+    /// interval after the sweep asked, which is the next sweep anyway); after a failure a quarter interval from now,
+    /// so that the saga has set the next poll later (the backoff) before the sweep can claim the job again.
     /// </summary>
-    private async Task ReleaseClaimAsync(PollProgress poll)
+    private async Task ReleaseClaimAsync(PollProgress poll, bool answered)
     {
         if (poll.ClaimedUntil is not { } until || !JobIdentity.IsValid(poll.JobId))
         {
@@ -90,7 +94,8 @@ public sealed partial class PollProgressConsumer(
 
         try
         {
-            await claims.ReleaseAsync(poll.JobId, until, time.GetUtcNow() + (options.Value.PollInterval / 4), CancellationToken.None);
+            var releasedAt = answered ? time.GetUtcNow() : time.GetUtcNow() + (options.Value.PollInterval / 4);
+            await claims.ReleaseAsync(poll.JobId, until, releasedAt, CancellationToken.None);
         }
         catch (Exception ex)
         {
