@@ -24,9 +24,11 @@ public static class CliSettings
             };
 
     /// <summary>Read-only access to the database for jobs, history and watch: no migrations, a clear error when absent.</summary>
-    public static ServiceProvider ReadServices(string? dbPath)
+    public static ServiceProvider ReadServices(string? dbPath) => ReadServices(Build(Database(dbPath)));
+
+    /// <summary>The same on a configuration of the caller's (tests, and commands that also publish).</summary>
+    public static ServiceProvider ReadServices(IConfiguration configuration)
     {
-        var configuration = Build(Database(dbPath));
         var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         if (options.Provider == DatabaseProvider.Sqlite
             && DbConnectionFactory.SqliteFilePath(options.ConnectionString) is { } file

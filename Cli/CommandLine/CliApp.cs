@@ -26,6 +26,9 @@ public static class CliApp
         root.Subcommands.Add(HistoryCommand.Create());
         root.Subcommands.Add(StartCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());
+        root.Subcommands.Add(CancelCommand.Create());
+        root.Subcommands.Add(RetryCommand.Create());
+        root.Subcommands.Add(ArchiveCommand.Create());
         root.Subcommands.Add(CertsCommand.Create());
         return root;
     }

@@ -29,13 +29,20 @@ public static class DemoPhase
         IReadOnlyList<JobView> final = [];
         if (AnsiConsole.Profile.Capabilities.Interactive)
         {
-            await AnsiConsole.Live(JobTable.Live([])).AutoClear(false).StartAsync(async live =>
+            var time = system.Services.GetRequiredService<TimeProvider>();
+            await AnsiConsole.Live(JobBoard.Render([], time.GetUtcNow(), AnsiConsole.Profile.Width)).AutoClear(false).StartAsync(async live =>
             {
+                var shown = Task.CompletedTask;
                 final = await system.WaitForJobsAsync(ids, left, jobsNow =>
                 {
-                    live.UpdateTarget(JobTable.Live(jobsNow));
-                    live.Refresh();
+                    // The callback is synchronous: the disks are read on the side, one read at a time.
+                    if (shown.IsCompleted)
+                    {
+                        shown = ShowAsync(live, system, jobsNow, time, cancellationToken);
+                    }
                 }, cancellationToken);
+                await shown;
+                await ShowAsync(live, system, final, time, cancellationToken);
             });
         }
         else
@@ -57,5 +64,12 @@ public static class DemoPhase
         }
 
         return final.ToList();
+    }
+
+    private static async Task ShowAsync(LiveDisplayContext live, EmbeddedSystem system, IReadOnlyList<JobView> jobs, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var snapshots = await JobSnapshot.ReadAsync(system.Queries, jobs, cancellationToken);
+        live.UpdateTarget(JobBoard.Render(snapshots, time.GetUtcNow(), AnsiConsole.Profile.Width));
+        live.Refresh();
     }
 }

@@ -23,23 +23,32 @@ public static class HistoryCommand
     {
         await using var services = CliSettings.ReadServices(dbPath);
         var rows = await services.GetRequiredService<IJobQueries>().GetRecentCbtHistoryAsync(limit, cancellationToken);
-        AnsiConsole.Write(Table("Recent CBT history", rows));
+        AnsiConsole.Write(rows.Count == 0 ? new Text("Recent CBT history: none\n") : Table("Recent CBT history", rows));
         return 0;
     }
 
-    public static Table Table(string title, IEnumerable<CbtHistoryRow> rows)
+    /// <summary>The history rows; the change ids (long) only where the console is wide enough for them.</summary>
+    public static Table Table(string title, IEnumerable<CbtHistoryRow> rows, int? width = null)
     {
-        var table = new Table().Title(title)
-            .AddColumns("job_id", "disk_id", "sync_type", "previous_change_id", "change_id", "bytes_transferred", "sync_duration_seconds", "sync_success", "created_at");
+        var wide = (width ?? AnsiConsole.Profile.Width) >= 160;
+        var table = CompactTable.Create(title, wide ? 2 : 1, ["Job", "Disk", "Sync", "Moved", "Took", "OK", "At (UTC)", .. wide ? ["Previous change id", "Change id"] : Array.Empty<string>()]);
+
         foreach (var row in rows)
         {
-            table.AddRow(
+            List<string> cells =
+            [
                 Markup.Escape(row.JobId), Markup.Escape(row.DiskId), row.SyncType,
-                Markup.Escape(row.PreviousChangeId ?? ""), Markup.Escape(row.ChangeId ?? ""),
                 JobTable.Bytes(row.BytesTransferred),
-                row.SyncDurationSeconds.ToString(CultureInfo.InvariantCulture),
-                row.SyncSuccess ? "[green]true[/]" : "[red]false[/]",
-                row.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+                row.SyncDurationSeconds.ToString(CultureInfo.InvariantCulture) + " s",
+                row.SyncSuccess ? "[green]yes[/]" : "[red]no[/]",
+                row.CreatedAt.ToString(wide ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+            ];
+            if (wide)
+            {
+                cells.AddRange([Markup.Escape(row.PreviousChangeId ?? "—"), Markup.Escape(row.ChangeId ?? "—")]);
+            }
+
+            table.AddRow([.. cells]);
         }
 
         return table;

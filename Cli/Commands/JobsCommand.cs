@@ -24,19 +24,26 @@ public static class JobsCommand
         var queries = services.GetRequiredService<IJobQueries>();
         var now = services.GetService<TimeProvider>()?.GetUtcNow() ?? TimeProvider.System.GetUtcNow();
 
-        var active = new Table().Title("Active replication jobs").AddColumns("id", "status", "current_operation", "progress_percent", "updated_at");
-        foreach (var job in await queries.GetActiveJobsAsync(cancellationToken))
+        var active = await queries.GetActiveJobsAsync(cancellationToken);
+        var activeTable = CompactTable.Create("Active replication jobs", 2, "Job", "Status", "Stage", "Progress", "Updated (UTC)");
+        foreach (var job in active)
         {
-            active.AddRow(job.Id, job.Status, job.CurrentOperation ?? "", job.ProgressPercent.ToString("0.00", CultureInfo.InvariantCulture), job.UpdatedAt.ToString("u", CultureInfo.InvariantCulture));
+            activeTable.AddRow(
+                Markup.Escape(job.Id), job.Status, Markup.Escape(job.CurrentOperation ?? "—"),
+                job.ProgressPercent.ToString("0.0", CultureInfo.InvariantCulture) + "%",
+                job.UpdatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture));
         }
 
-        AnsiConsole.Write(active);
-        AnsiConsole.Write(HistoryCommand.Table("Recent CBT history", await queries.GetRecentCbtHistoryAsync(10, cancellationToken)));
+        AnsiConsole.Write(active.Count == 0 ? new Text("Active replication jobs: none\n") : activeTable);
+        var history = await queries.GetRecentCbtHistoryAsync(10, cancellationToken);
+        AnsiConsole.Write(history.Count == 0 ? new Text("Recent CBT history: none\n") : HistoryCommand.Table("Recent CBT history", history));
 
         var health = await queries.GetHealthAsync(now.AddHours(-24), cancellationToken);
-        var healthTable = new Table().Title("Progress tracking health (last 24 h)").AddColumns("total_jobs", "completed", "failed");
-        healthTable.AddRow(health.TotalJobs.ToString(CultureInfo.InvariantCulture), health.Completed.ToString(CultureInfo.InvariantCulture), health.Failed.ToString(CultureInfo.InvariantCulture));
-        AnsiConsole.Write(healthTable);
+        var healthTable = CompactTable.Create("Progress tracking health (last 24 h)", 2, "Jobs", "Completed", "Failed", "Other");
+        healthTable.AddRow(
+            health.TotalJobs.ToString(CultureInfo.InvariantCulture), health.Completed.ToString(CultureInfo.InvariantCulture),
+            health.Failed.ToString(CultureInfo.InvariantCulture), (health.TotalJobs - health.Completed - health.Failed).ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(health.TotalJobs == 0 ? new Text("Progress tracking health (last 24 h): no jobs\n") : healthTable);
         return 0;
     }
 }

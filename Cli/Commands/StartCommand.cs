@@ -1,10 +1,8 @@
 using System.CommandLine;
-using MassTransit;
 using Migration.Cli.CommandLine;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
-using Migration.Oma.Bus;
 using Spectre.Console;
 
 namespace Migration.Cli.Commands;
@@ -48,28 +46,7 @@ public static class StartCommand
             throw new CliException(problem);
         }
 
-        var configuration = CliSettings.Build();
-        var bus = configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
-        if (bus.Transport != BusTransport.RabbitMq)
-        {
-            throw new CliException("start publishes to RabbitMQ: set Bus__Transport=RabbitMq and Bus__RabbitMq__Host/Username/Password/VirtualHost (the demo runs everything in-process instead)");
-        }
-
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddConfiguration(configuration);
-        builder.Logging.ClearProviders();
-        builder.Services.AddMigrationBus(builder.Configuration, (_, _) => { });
-        using var host = builder.Build();
-        await host.StartAsync(cancellationToken);
-        try
-        {
-            await host.Services.GetRequiredService<IBus>().Publish(command, cancellationToken);
-        }
-        finally
-        {
-            await host.StopAsync(CancellationToken.None);
-        }
-
+        await BusPublisher.PublishAsync(CliSettings.Build(), command, "start", cancellationToken);
         AnsiConsole.MarkupLine($"Published StartReplication for job [bold]{Markup.Escape(command.JobId)}[/] (VM {Markup.Escape(vm)}, {command.SyncType.ToString().ToLowerInvariant()}, agent {Markup.Escape(agent)})");
         return 0;
     }

@@ -4,6 +4,7 @@ using Migration.Cli.Display;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Migration.Cli.Commands;
 
@@ -37,22 +38,24 @@ public static class WatchCommand
             return [job];
         }
 
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var current = await Read();
+        async Task<IRenderable> Board() => JobBoard.Render(await JobSnapshot.ReadAsync(queries, current, cancellationToken), time.GetUtcNow(), AnsiConsole.Profile.Width);
         try
         {
-            await AnsiConsole.Live(JobTable.Live(current)).AutoClear(false).StartAsync(async live =>
+            await AnsiConsole.Live(await Board()).AutoClear(false).StartAsync(async live =>
             {
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     current = await Read();
-                    live.UpdateTarget(JobTable.Live(current));
+                    live.UpdateTarget(await Board());
                     live.Refresh();
                     if (jobId is not null && current.All(j => StatusMapping.IsTerminal(j.Status)))
                     {
                         return;
                     }
 
-                    await Task.Delay(interval, cancellationToken);
+                    await Task.Delay(interval, time, cancellationToken);
                 }
             });
         }

@@ -6,45 +6,24 @@ using Spectre.Console.Rendering;
 
 namespace Migration.Cli.Display;
 
-/// <summary>How a job looks on the terminal: the live table of demo and watch, and the compact line for logs.</summary>
+/// <summary>How jobs look on the terminal besides the live board: the demo's summary, the compact line for logs, byte counts.</summary>
 public static class JobTable
 {
-    public static Table Live(IEnumerable<JobView> jobs)
-    {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("Job", "VM", "Sync", "Stage", "Status", "Progress", "Bytes", "Throughput");
-        foreach (var job in jobs)
-        {
-            table.AddRow(
-                new Text(job.Id),
-                new Text(job.VmName),
-                new Text(job.SyncType ?? "…"),
-                new Text(job.CurrentOperation ?? "—"),
-                Status(job.Status),
-                Bar(job.ProgressPercent),
-                new Text($"{Bytes(job.BytesTransferred)} / {Bytes(job.TotalBytes)}"),
-                new Text($"{Bytes(job.TransferSpeedBps)}/s"));
-        }
-
-        return table;
-    }
-
+    /// <summary>The demo's closing table; errors are listed below it by the demo, so no column wraps at 80 characters.</summary>
     public static Table Summary(IEnumerable<JobView> jobs, IReadOnlyDictionary<string, int> diskCounts)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]Summary[/]")
-            .AddColumns("Job", "VM", "Sync", "Status", "Disks", "Bytes moved", "Duration", "Error");
+        var table = CompactTable.Create("Summary", 2, "Job", "Sync", "Status", "Disks", "Moved", "Took", "Avg rate");
         foreach (var job in jobs)
         {
-            var duration = job.CompletedAt is { } end ? end - (job.StartedAt ?? job.CreatedAt) : (TimeSpan?)null;
+            var figures = JobFigures.Of(job, job.CompletedAt ?? job.UpdatedAt);
             table.AddRow(
                 new Text(job.Id),
-                new Text(job.VmName),
                 new Text(job.SyncType ?? "—"),
                 Status(job.Status),
                 new Text(diskCounts.GetValueOrDefault(job.Id).ToString(CultureInfo.InvariantCulture)),
                 new Text(Bytes(job.BytesTransferred)),
-                new Text(duration is { } d ? $"{d.TotalSeconds:0.0} s" : "—"),
-                new Text(job.ErrorMessage ?? ""));
+                new Text(job.CompletedAt is null ? "—" : JobFigures.Duration(figures.Elapsed)),
+                new Text($"{Bytes(figures.AverageBps)}/s"));
         }
 
         return table;
@@ -65,20 +44,14 @@ public static class JobTable
             unit++;
         }
 
-        return string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
+        // Three significant digits at most, so a rate column keeps its width.
+        return value.ToString(value >= 100 ? "0" : "0.#", CultureInfo.InvariantCulture) + " " + units[unit];
     }
 
-    private static IRenderable Status(string status) => new Markup(status switch
+    public static IRenderable Status(string status) => new Markup(status switch
     {
         StatusMapping.Completed => "[green]completed[/]",
         StatusMapping.Failed => "[red]failed[/]",
         _ => $"[yellow]{Markup.Escape(status)}[/]",
     });
-
-    private static Text Bar(decimal percent)
-    {
-        const int width = 20;
-        var filled = (int)Math.Round(Math.Clamp(percent, 0, 100) / 100 * width);
-        return new Text(string.Create(CultureInfo.InvariantCulture, $"{new string('█', filled)}{new string('░', width - filled)} {percent,6:0.0}%"));
-    }
 }

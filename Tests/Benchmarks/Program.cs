@@ -4,7 +4,8 @@ namespace Migration.Benchmarks;
 
 /// <summary>
 /// <c>pipeline --jobs N [--seconds S] [--transport RabbitMq|InMemory] [--no-throttle]</c>: the whole system under N
-/// concurrent simulated jobs; <c>vma-progress</c>: the VMA progress endpoint alone. Run in Release.
+/// concurrent simulated jobs; <c>vma-progress</c>: the VMA progress endpoint alone; <c>vma-vs-kestrel</c>: that endpoint
+/// against bare Kestrel serving the same bytes. Run in Release.
 /// </summary>
 public static class Program
 {
@@ -19,7 +20,10 @@ public static class Program
                 "pipeline" => await PipelineLoad.RunAsync(rest),
                 "vma-progress" => await VmaProgressLoad.RunAsync(rest),
                 "nbd" => await Nbd.NbdCopyBenchmark.RunAsync(rest),
+                "archive" => await Archive.ArchiveBenchmark.RunAsync(rest),
                 EmbeddedHost.Command => await EmbeddedHost.RunAsync(rest),
+                Kestrel.ProgressVsKestrel.Command => await Kestrel.ProgressVsKestrel.RunAsync(rest),
+                Kestrel.BareKestrelHost.Command => await Kestrel.BareKestrelHost.RunAsync(rest),
                 _ => Usage(),
             };
         }
@@ -37,6 +41,8 @@ public static class Program
                        [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
                    dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
+                   dotnet run -c Release --project Tests/Benchmarks -- vma-vs-kestrel [--jobs 100 --rounds 3 --seconds 10 --connections 32]
+                   dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 5000 --runs 20]
             pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
         return 2;

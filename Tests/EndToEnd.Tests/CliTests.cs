@@ -44,6 +44,15 @@ public sealed class CliTests : IDisposable
         Assert.Equal(4, jobs.Count);
         Assert.All(jobs, j => Assert.Equal(StatusMapping.Completed, j.Status));
         Assert.Equal(0, await Cli.Program.Main(["watch", jobs[0].Id, "--db", Db]));
+
+        // A hundred days later, everything the demo left is past a 90-day retention: archived, and the queries still run.
+        var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(100));
+        var configuration = Cli.CliSettings.Build(Cli.CliSettings.Database(Db));
+        Assert.Equal(0, await Cli.Commands.ArchiveCommand.RunAsync(configuration, TimeSpan.FromDays(90), 2, TimeSpan.Zero, later, null, default));
+        Assert.Empty(await services.GetRequiredService<Oma.Persistence.IJobQueries>().GetRecentCbtHistoryAsync(10, default));
+        Assert.Equal(0, await Cli.Program.Main(["archive", "--older-than", "90d", "--db", Db]));
+        Assert.Equal(0, await Cli.Program.Main(["jobs", "--db", Db]));
+        Assert.Equal(0, await Cli.Program.Main(["history", "--db", Db]));
     }
 
     [Theory]
@@ -58,6 +67,12 @@ public sealed class CliTests : IDisposable
     [InlineData("demo", "--vcenter", "https://127.0.0.1:9/sdk", "--username", "u", "--password", "p", "--vms", "2")]
     [InlineData("watch", "a", "b")]
     [InlineData("certs")]
+    [InlineData("cancel")]
+    [InlineData("retry")]
+    [InlineData("archive")]
+    [InlineData("archive", "--older-than", "90x")]
+    [InlineData("archive", "--older-than", "0d")]
+    [InlineData("cancel", "some-job", "--db", "/nonexistent/folder/none.db")]
     public async Task Bad_input_exits_2_with_a_message(params string[] args) =>
         Assert.Equal(2, await Cli.Program.Main(args));
 
@@ -68,6 +83,9 @@ public sealed class CliTests : IDisposable
     [InlineData("start", "StartReplication")]
     [InlineData("watch", "Live progress")]
     [InlineData("certs init", "development CA")]
+    [InlineData("cancel", "CancelReplication")]
+    [InlineData("retry", "same VM and target")]
+    [InlineData("archive", "AGE is a whole number")]
     public void Every_command_answers_help_with_its_description(string command, string expected)
     {
         using var output = new StringWriter();

@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.Extensions.Configuration;
+using Migration.Cli.Commands;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Tests.Support;
@@ -186,5 +188,33 @@ public sealed class RabbitPostgresPipelineTests : PipelineSuite
         var jobs = await system.WaitForJobsAsync([jobId], TimeSpan.FromSeconds(90));
         Assert.Equal(StatusMapping.Completed, jobs.Single().Status);
         Assert.Equal("full", jobs.Single().SyncType);
+    }
+
+    [Fact]
+    public async Task Cli_cancel_fails_a_running_job_and_cli_retry_runs_the_same_vm_again_to_completion()
+    {
+        // Slow enough to be caught streaming.
+        await using var system = await StartSystemAsync(new() { ["Vma:Jobs:ThroughputCapPerJob"] = "256KiB" });
+        var cli = new ConfigurationBuilder().AddInMemoryCollection(_servers!.Settings()).Build();
+        var jobId = $"cancel-{Guid.NewGuid():N}"[..20];
+        await system.StartReplicationAsync(jobId, "demo-vm-3", SyncType.Full);
+        await system.WaitForAsync(jobId, j => j.Status == StatusMapping.Streaming, TimeSpan.FromSeconds(60));
+
+        await Assert.ThrowsAsync<Cli.CliException>(() => RetryCommand.RunAsync(jobId, null, cli, TimeProvider.System, default));
+        Assert.Equal(0, await CancelCommand.RunAsync(jobId, "operator test", cli, default));
+        var cancelled = (await system.WaitForJobsAsync([jobId], TimeSpan.FromSeconds(60))).Single();
+        Assert.Equal(StatusMapping.Failed, cancelled.Status);
+        Assert.Contains("operator test", cancelled.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(1, await CancelCommand.RunAsync(jobId, null, cli, default));
+        await Assert.ThrowsAsync<Cli.CliException>(() => CancelCommand.RunAsync("no-such-job", null, cli, default));
+
+        var retryId = RetryCommand.NextId(jobId, DateTimeOffset.UtcNow);
+        Assert.Equal(0, await RetryCommand.RunAsync(jobId, retryId, cli, TimeProvider.System, default));
+        var retried = (await system.WaitForJobsAsync([retryId], TimeSpan.FromSeconds(120))).Single();
+        Assert.True(retried.Status == StatusMapping.Completed, $"{retried.Id}: {retried.Status} {retried.ErrorMessage}");
+        Assert.Equal("demo-vm-3", retried.VmName);
+        Assert.Equal(cancelled.VmaUrl, retried.VmaUrl);
+        Assert.Equal("full", retried.SyncType); // auto: the cancelled full left no change ids to continue from
+        Assert.Empty(TargetCheck.Compare(system.Inventory, TargetDirectory, ["demo-vm-3"]));
     }
 }

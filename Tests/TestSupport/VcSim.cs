@@ -28,6 +28,8 @@ public sealed class VcSim : IAsyncDisposable
         CaFile = info["ca-file"];
         ControlUrl = new Uri(info["control"] + "/");
         VmNames = info["vms"].Split(',');
+        Datastores = (info.GetValueOrDefault("datastores") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
         var pinned = Convert.FromHexString(ThumbprintSha256.Replace(":", "", StringComparison.Ordinal));
         _control = new HttpClient(new SocketsHttpHandler
         {
@@ -50,6 +52,9 @@ public sealed class VcSim : IAsyncDisposable
     public Uri ControlUrl { get; }
 
     public IReadOnlyList<string> VmNames { get; }
+
+    /// <summary>Each datastore's folder on this machine, by name (<c>LocalDS_0</c>).</summary>
+    public IReadOnlyDictionary<string, string> Datastores { get; }
 
     public int ProcessId => _process.Id;
 
@@ -181,6 +186,20 @@ public sealed class VcSim : IAsyncDisposable
     public Task FailNextAsync(string method, string message) =>
         PostAsync($"fail-next-task?method={Uri.EscapeDataString(method)}&message={Uri.EscapeDataString(message)}");
 
+    /// <summary>Lets the task held with a zero step move past its current progress value (after the last one it really runs).</summary>
+    public Task AdvanceTaskAsync(string method) => PostAsync($"advance-task?method={Uri.EscapeDataString(method)}");
+
+    /// <summary>
+    /// The next task of <paramref name="method"/> stays running, showing each progress value for <paramref name="step"/>
+    /// (or, with a zero step, until <see cref="AdvanceTaskAsync"/>), before it really runs.
+    /// </summary>
+    public Task HoldNextTaskAsync(string method, IReadOnlyList<int> progress, TimeSpan step) =>
+        PostAsync($"hold-next-task?method={Uri.EscapeDataString(method)}&progress={string.Join(',', progress)}&step-ms={(int)step.TotalMilliseconds}");
+
+    /// <summary>How many SOAP calls of each method the simulator has answered.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> CallsAsync() =>
+        (await _control.GetFromJsonAsync<SimCalls>("calls"))!.Calls;
+
     /// <summary>Reproducible bytes to write into a disk.</summary>
     public static byte[] Pattern(int length, int seed)
     {
@@ -261,5 +280,7 @@ public sealed record SimDisk(
 public sealed record SimAreas([property: JsonPropertyName("areas")] IReadOnlyList<long[]> Areas, [property: JsonPropertyName("bytes")] long Bytes);
 
 public sealed record SimHash([property: JsonPropertyName("sha256")] string Sha256, [property: JsonPropertyName("bytes")] long Bytes);
+
+public sealed record SimCalls([property: JsonPropertyName("calls")] IReadOnlyDictionary<string, int> Calls);
 
 public sealed record SimSnapshots([property: JsonPropertyName("snapshots")] IReadOnlyList<string> Snapshots);

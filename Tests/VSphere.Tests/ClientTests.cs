@@ -85,6 +85,29 @@ public sealed class ClientTests : IAsyncLifetime
         Assert.Empty(await _sim.SnapshotsAsync(vmName));
     }
 
+    [Fact]
+    public async Task A_retrieval_larger_than_maxObjects_is_read_page_by_page_through_ContinueRetrievePropertiesEx()
+    {
+        await using var client = Client(_sim);
+        var paged = new VimApi(client, TimeProvider.System, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), maxObjects: 1);
+        var before = await _sim.CallsAsync();
+
+        var vms = await paged.ListVmsAsync(default);
+
+        var after = await _sim.CallsAsync();
+        var expected = await _sim.VmsAsync();
+        Assert.Equal(4, expected.Count);
+        Assert.Equal(expected.Select(v => (v.Moref, v.Name)).Order(), vms.Select(v => (v.Ref.Value, v.Name)).Order());
+        Assert.All(vms, v => Assert.Equal(2, v.Disks.Count));
+        Assert.Equal(3, after.GetValueOrDefault("ContinueRetrievePropertiesEx") - before.GetValueOrDefault("ContinueRetrievePropertiesEx"));
+        Assert.Equal(1, after["RetrievePropertiesEx"] - before.GetValueOrDefault("RetrievePropertiesEx"));
+
+        // One page of 100 holds them all: no continuation.
+        var whole = await Api(client).ListVmsAsync(default);
+        Assert.Equal(4, whole.Count);
+        Assert.Equal(after["ContinueRetrievePropertiesEx"], (await _sim.CallsAsync())["ContinueRetrievePropertiesEx"]);
+    }
+
     internal static VimClient Client(VcSim sim, VimCertificatePolicy? policy = null)
     {
         policy ??= new VimCertificatePolicy(sim.ThumbprintSha256, null, false);

@@ -50,6 +50,41 @@ func (s *state) controlHandler() http.Handler {
 			s.failNext[method] = failure{message: message}
 			s.mu.Unlock()
 			writeJSON(w, http.StatusOK, map[string]string{"method": method, "message": message})
+		case r.Method == http.MethodPost && len(parts) == 1 && parts[0] == "hold-next-task":
+			method := q.Get("method")
+			var h hold
+			for _, p := range strings.Split(q.Get("progress"), ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(p))
+				if err != nil || n < 0 || n > 100 {
+					h.progress = nil
+					break
+				}
+				h.progress = append(h.progress, int32(n))
+			}
+			ms, err := strconv.Atoi(q.Get("step-ms"))
+			if !strings.HasSuffix(method, "_Task") || len(h.progress) == 0 || err != nil || ms < 0 {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "method (a *_Task method), progress (percentages, comma-separated) and step-ms are required"})
+				return
+			}
+			h.step = time.Duration(ms) * time.Millisecond
+			s.mu.Lock()
+			if ms == 0 {
+				h.advance = make(chan struct{})
+				s.advancing[method] = h.advance
+			}
+			s.holdNext[method] = h
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]interface{}{"method": method, "progress": h.progress, "step_ms": ms})
+		case r.Method == http.MethodPost && len(parts) == 1 && parts[0] == "advance-task":
+			s.advanceTask(w, q.Get("method"))
+		case r.Method == http.MethodGet && len(parts) == 1 && parts[0] == "calls":
+			s.mu.Lock()
+			counts := map[string]int{}
+			for k, v := range s.calls {
+				counts[k] = v
+			}
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]map[string]int{"calls": counts})
 		case len(parts) >= 3 && parts[0] == "vms":
 			s.vmRoute(w, r, parts[1], parts[2:])
 		default:

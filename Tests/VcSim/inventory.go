@@ -136,3 +136,15 @@ func localPath(p object.DatastorePath) (string, error) {
 	}
 	return "", fmt.Errorf("no datastore %q", p.Datastore)
 }
+
+// datastoreFolders lists "name=local folder" of every datastore: where a test finds a disk file on this machine
+// (nbdkit's file plugin in front of it stands in for the vddk plugin in front of ESXi).
+func datastoreFolders() []string {
+	var out []string
+	for _, e := range simulator.Map.All("Datastore") {
+		ds := e.(*simulator.Datastore)
+		out = append(out, ds.Name+"="+ds.Info.GetDatastoreInfo().Url)
+	}
+	sort.Strings(out)
+	return out
+}

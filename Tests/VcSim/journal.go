@@ -64,10 +64,16 @@ type state struct {
 	cookies   map[string]bool           // sessions issued and not expired
 	delay     time.Duration
 	failNext  map[string]failure // by SOAP method name
+	holdNext  map[string]hold    // by SOAP method name
+	advancing map[string]chan struct{}
+	pages     map[string]*pagedResult
+	pageSeq   int
+	calls     map[string]int // SOAP calls by method name
 }
 
 func newState(block int64, maxAreas int) *state {
-	return &state{block: block, maxAreas: maxAreas, snapshots: map[string]*snapshotState{}, cookies: map[string]bool{}, failNext: map[string]failure{}}
+	return &state{block: block, maxAreas: maxAreas, snapshots: map[string]*snapshotState{}, cookies: map[string]bool{}, failNext: map[string]failure{},
+		holdNext: map[string]hold{}, advancing: map[string]chan struct{}{}, pages: map[string]*pagedResult{}, calls: map[string]int{}}
 }
 
 func (s *state) findDisk(vm string, key int32) *disk {

@@ -96,6 +96,7 @@ func main() {
 	fmt.Fprintf(out, "control %s/control\n", base)
 	fmt.Fprintf(out, "username %s\n", *username)
 	fmt.Fprintf(out, "vms %s\n", strings.Join(st.vmNames(), ","))
+	fmt.Fprintf(out, "datastores %s\n", strings.Join(datastoreFolders(), ","))
 	fmt.Fprintln(out, "ready")
 	_ = out.Flush()
 

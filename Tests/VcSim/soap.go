@@ -135,16 +135,30 @@ func (s *state) serveSDK(w http.ResponseWriter, r *http.Request, inner http.Hand
 	}
 
 	s.mu.Lock()
+	s.calls[call.method]++
 	fail, failing := s.failNext[call.method]
 	delete(s.failNext, call.method)
+	held, holding := s.holdNext[call.method]
+	delete(s.holdNext, call.method)
 	s.mu.Unlock()
 	if failing {
 		s.failTask(w, call, fail)
 		return
 	}
 
-	if call.method == "QueryChangedDiskAreas" {
+	switch call.method {
+	case "QueryChangedDiskAreas":
 		s.queryChangedDiskAreas(w, call)
+		return
+	case "ContinueRetrievePropertiesEx":
+		s.continueRetrieval(w, call)
+		return
+	case "CancelRetrievePropertiesEx":
+		s.cancelRetrieval(w, call)
+		return
+	}
+	if holding {
+		s.holdTask(w, r, call, body, inner, held)
 		return
 	}
 
@@ -157,6 +171,20 @@ func (s *state) serveSDK(w http.ResponseWriter, r *http.Request, inner http.Hand
 	recorder := httptest.NewRecorder()
 	inner.ServeHTTP(recorder, r)
 
+	s.afterCall(call, r, recorder)
+	if call.method == "RetrievePropertiesEx" && s.pageRetrieval(w, recorder, maxObjectsOf(body)) {
+		return
+	}
+
+	for k, v := range recorder.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(recorder.Code)
+	_, _ = w.Write(recorder.Body.Bytes())
+}
+
+// afterCall does what the additions need once the simulator has answered a call.
+func (s *state) afterCall(call *soapCall, r *http.Request, recorder *httptest.ResponseRecorder) {
 	switch call.method {
 	case "Login":
 		if recorder.Code == http.StatusOK {
@@ -183,12 +211,6 @@ func (s *state) serveSDK(w http.ResponseWriter, r *http.Request, inner http.Hand
 			s.afterRemoveSnapshot(call.this.Value)
 		}
 	}
-
-	for k, v := range recorder.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(recorder.Code)
-	_, _ = w.Write(recorder.Body.Bytes())
 }
 
 const envelopeStart = `<?xml version="1.0" encoding="UTF-8"?>` +

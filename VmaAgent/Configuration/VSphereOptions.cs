@@ -39,6 +39,9 @@ public sealed class VSphereOptions
     /// <summary>Quiesce the guest file systems when taking the job's snapshot (needs VMware Tools). Default false.</summary>
     public bool Quiesce { get; set; }
 
-    /// <summary>How snapshot disks are read: <c>Datastore</c> (the datastore file service, the default) or <c>Nbd</c> (an nbdkit vddk export; needs the NBD client).</summary>
+    /// <summary>How snapshot disks are read: <c>Datastore</c> (the datastore file service, the default) or <c>Nbd</c> (an nbdkit export per disk, <see cref="Nbd"/>).</summary>
     public string DiskReader { get; set; } = "Datastore";
+
+    /// <summary>The nbdkit export of each snapshot disk with <c>DiskReader=Nbd</c> (section <c>Vma:VSphere:Nbd</c>).</summary>
+    public VSphereNbdOptions Nbd { get; set; } = new();
 }

@@ -1,3 +1,5 @@
+using Migration.VmaAgent.VSphere;
+
 namespace Migration.VmaAgent.Configuration;
 
 /// <summary>What <c>Vma:VSphere</c> must hold when the source is VSphere, each failure naming its key.</summary>
@@ -48,9 +50,62 @@ public static class VSphereOptionsRules
             yield return "Vma:VSphere:CallTimeout, :ConnectTimeout, :TaskTimeout and :TaskPollInterval must be positive";
         }
 
-        if (!string.Equals(o.DiskReader, "Datastore", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(o.DiskReader, "Nbd", StringComparison.OrdinalIgnoreCase))
         {
-            yield return "Vma:VSphere:DiskReader must be Datastore in this build (the Nbd reader over nbdkit's vddk plugin needs the NBD client)";
+            foreach (var failure in CheckNbd(o))
+            {
+                yield return failure;
+            }
+        }
+        else if (!string.Equals(o.DiskReader, "Datastore", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return "Vma:VSphere:DiskReader must be Datastore or Nbd";
+        }
+    }
+
+    private static IEnumerable<string> CheckNbd(VSphereOptions o)
+    {
+        var nbd = o.Nbd;
+        if (nbd.StartTimeout <= TimeSpan.Zero)
+        {
+            yield return "Vma:VSphere:Nbd:StartTimeout must be positive";
+        }
+
+        if (string.IsNullOrWhiteSpace(nbd.Nbdkit))
+        {
+            yield return "Vma:VSphere:Nbd:Nbdkit must name the nbdkit program";
+        }
+
+        if (string.Equals(nbd.Plugin, "vddk", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrWhiteSpace(nbd.LibDir))
+            {
+                yield return "Vma:VSphere:Nbd:LibDir is required with the vddk plugin (the VDDK directory, e.g. /opt/vmware-vix-disklib-distrib)";
+            }
+
+            if (NbdkitDiskArguments.VddkThumbprint(o) is null)
+            {
+                yield return "the vddk plugin needs the SHA-1 thumbprint of vCenter's certificate: Vma:VSphere:Nbd:Thumbprint, or a SHA-1 Vma:VSphere:Thumbprint";
+            }
+        }
+        else if (string.Equals(nbd.Plugin, "file", StringComparison.OrdinalIgnoreCase))
+        {
+            if (nbd.DatastoreRoots.Count == 0)
+            {
+                yield return "Vma:VSphere:Nbd:DatastoreRoots must name the local folder of each datastore with the file plugin";
+            }
+
+            foreach (var (name, folder) in nbd.DatastoreRoots)
+            {
+                if (!Directory.Exists(folder))
+                {
+                    yield return $"Vma:VSphere:Nbd:DatastoreRoots:{name}: folder {folder} does not exist";
+                }
+            }
+        }
+        else
+        {
+            yield return "Vma:VSphere:Nbd:Plugin must be vddk or file";
         }
     }
 }

@@ -16,6 +16,9 @@ public sealed class NbdkitProcess : IAsyncDisposable
 
     public string SocketPath { get; }
 
+    /// <summary>The nbdkit process id (for the log lines that say which process serves what, and that it was stopped).</summary>
+    public int ProcessId => _process.Id;
+
     public Uri Uri => new($"nbd+unix:///?socket={SocketPath}");
 
     /// <summary>Starts nbdkit (from <see cref="ChildProcessLauncher"/>) and waits until its socket accepts.</summary>

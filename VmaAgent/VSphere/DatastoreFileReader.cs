@@ -14,6 +14,9 @@ public sealed class DatastoreFileReader(VimClient client) : ISnapshotDiskReader
 
     public ISourceDisk Open(string diskId, SnapshotDiskLocation location) => new Disk(client, diskId, location, FolderUri(client.SdkUrl, location));
 
+    public ValueTask<ISourceDisk> OpenAsync(string diskId, SnapshotDiskLocation location, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Open(diskId, location));
+
     /// <summary><c>[ds] dir/file.vmdk</c> → <c>https://host/folder/dir/file.vmdk?dcPath=DC&amp;dsName=ds</c>.</summary>
     public static Uri FolderUri(Uri sdk, SnapshotDiskLocation location)
     {

@@ -7,7 +7,7 @@ namespace Migration.VmaAgent.VSphere;
 /// property retrieval with continuation, VM lookup (container view, moref, instance uuid), reconfiguration, snapshots,
 /// tasks, and <c>QueryChangedDiskAreas</c>.
 /// </summary>
-public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTimeout, TimeSpan taskPollInterval)
+public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTimeout, TimeSpan taskPollInterval, int maxObjects = 100)
 {
     private static readonly string[] VmProperties = ["name", "config.instanceUuid", "config.changeTrackingEnabled", "config.hardware.device"];
 
@@ -21,7 +21,7 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
             new XElement(VimXml.Vim + "propSet", VimXml.Arg("type", type), paths.Select(p => VimXml.Arg("pathSet", p))),
             objectSet);
         var response = await client.InvokeAsync("RetrievePropertiesEx", content.PropertyCollector,
-            [spec, new XElement(VimXml.Vim + "options", VimXml.Arg("maxObjects", 100))], ct);
+            [spec, new XElement(VimXml.Vim + "options", VimXml.Arg("maxObjects", maxObjects))], ct);
         var results = new List<ObjectContent>();
         var page = VimXml.Child(response, "returnval");
         while (page is not null)
@@ -104,27 +104,27 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
         return VimXml.Child(response, "returnval") is { } found ? VimXml.MoRefOf(found) : null;
     }
 
-    public async Task SetChangeTrackingAsync(MoRef vm, bool enabled, CancellationToken ct)
+    public async Task SetChangeTrackingAsync(MoRef vm, bool enabled, CancellationToken ct, Action<VimTaskProgress>? progress = null)
     {
         var spec = new XElement(VimXml.Vim + "spec", VimXml.Arg("changeTrackingEnabled", enabled));
         var task = await StartTaskAsync("ReconfigVM_Task", vm, [spec], ct);
-        await WaitForTaskAsync(task, "ReconfigVM_Task", vm, ct);
+        await WaitForTaskAsync(task, "ReconfigVM_Task", vm, ct, progress);
     }
 
     /// <summary><c>CreateSnapshot_Task</c> without memory; returns the new snapshot.</summary>
-    public async Task<MoRef> CreateSnapshotAsync(MoRef vm, string name, string description, bool quiesce, CancellationToken ct)
+    public async Task<MoRef> CreateSnapshotAsync(MoRef vm, string name, string description, bool quiesce, CancellationToken ct, Action<VimTaskProgress>? progress = null)
     {
         var task = await StartTaskAsync("CreateSnapshot_Task", vm,
             [VimXml.Arg("name", name), VimXml.Arg("description", description), VimXml.Arg("memory", false), VimXml.Arg("quiesce", quiesce)], ct);
-        var result = await WaitForTaskAsync(task, "CreateSnapshot_Task", vm, ct);
+        var result = await WaitForTaskAsync(task, "CreateSnapshot_Task", vm, ct, progress);
         return result is { } snapshot ? VimXml.MoRefOf(snapshot) : throw new FormatException($"CreateSnapshot_Task on {vm} returned no snapshot");
     }
 
     /// <summary><c>RemoveSnapshot_Task</c> with consolidation, children kept.</summary>
-    public async Task RemoveSnapshotAsync(MoRef snapshot, CancellationToken ct)
+    public async Task RemoveSnapshotAsync(MoRef snapshot, CancellationToken ct, Action<VimTaskProgress>? progress = null)
     {
         var task = await StartTaskAsync("RemoveSnapshot_Task", snapshot, [VimXml.Arg("removeChildren", false), VimXml.Arg("consolidate", true)], ct);
-        await WaitForTaskAsync(task, "RemoveSnapshot_Task", snapshot, ct);
+        await WaitForTaskAsync(task, "RemoveSnapshot_Task", snapshot, ct, progress);
     }
 
     /// <summary>Every snapshot of the VM (the whole tree, flattened).</summary>
@@ -186,10 +186,15 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
         return VimXml.MoRefOf(VimXml.Child(response, "returnval") ?? throw new FormatException($"{method} returned no task"));
     }
 
-    /// <summary>Reads the task's info through the property collector until it succeeds (its result) or fails (vCenter's message).</summary>
-    public async Task<XElement?> WaitForTaskAsync(MoRef task, string call, MoRef target, CancellationToken ct)
+    /// <summary>
+    /// Reads the task's info through the property collector every <c>TaskPollInterval</c> until it succeeds (its result)
+    /// or fails (vCenter's message), at most <c>TaskTimeout</c>; while it runs, each new <c>info.progress</c> goes to
+    /// <paramref name="progress"/> (vCenter sets it on long tasks such as a snapshot's consolidation, not on every task).
+    /// </summary>
+    public async Task<XElement?> WaitForTaskAsync(MoRef task, string call, MoRef target, CancellationToken ct, Action<VimTaskProgress>? progress = null)
     {
         var deadline = time.GetUtcNow() + taskTimeout;
+        int? reported = null;
         while (true)
         {
             var info = (await RetrieveAsync(task, ["info"], ct)).FirstOrDefault()?.Properties.GetValueOrDefault("info")
@@ -207,6 +212,12 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
                     throw new VimTaskFailedException(call, target.Value, faultType, message);
             }
 
+            if (VimXml.Text(info, "progress") is { } text && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var percent) && percent != reported)
+            {
+                reported = percent;
+                progress?.Invoke(new VimTaskProgress(call, target.Value, task.Value, Math.Clamp(percent, 0, 100)));
+            }
+
             if (time.GetUtcNow() > deadline)
             {
                 throw new VimUnavailableException($"vCenter task {call} on {target} ({task}) did not finish within {taskTimeout}");
@@ -216,6 +227,9 @@ public sealed class VimApi(VimClient client, TimeProvider time, TimeSpan taskTim
         }
     }
 }
+
+/// <summary>A running vCenter task's <c>info.progress</c>: percent done of <paramref name="Call"/> on <paramref name="Target"/>.</summary>
+public readonly record struct VimTaskProgress(string Call, string Target, string Task, int Percent);
 
 /// <summary>One object of a property retrieval: its moref and the values by property path.</summary>
 public sealed record ObjectContent(MoRef Obj, IReadOnlyDictionary<string, XElement> Properties)

@@ -54,6 +54,10 @@ public sealed record JobView
     public DateTimeOffset? NextPollAt { get; init; }
     public int ConsecutivePollFailures { get; init; }
     public int Version { get; init; }
+
+    /// <summary>The start command's target as the saga stored it (null: the VMA's default target).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? TargetJson { get; init; }
 }
 
 public sealed record JobLogView

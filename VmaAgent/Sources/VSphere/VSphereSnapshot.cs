@@ -7,10 +7,11 @@ internal sealed record VSphereSnapshotDisk(int DeviceKey, string ChangeId, Snaps
 /// <summary>The job's vCenter snapshot: change ids at it, CBT areas against it, its disks to read; disposing removes it (with consolidation).</summary>
 internal sealed partial class VSphereSnapshot(
     VimApi api,
-    ISnapshotDiskReader reader,
+    string jobId,
     MoRef vm,
     MoRef snapshot,
     IReadOnlyDictionary<string, VSphereSnapshotDisk> disks,
+    IReadOnlyDictionary<string, ISourceDisk> opened,
     IReadOnlyList<string> notes,
     TimeSpan removeTimeout,
     ILogger logger) : ISourceSnapshot
@@ -37,7 +38,8 @@ internal sealed partial class VSphereSnapshot(
         }
     }
 
-    public ISourceDisk OpenDisk(string diskId) => reader.Open(diskId, Disk(diskId).Location);
+    public ISourceDisk OpenDisk(string diskId) =>
+        opened.GetValueOrDefault(diskId) ?? throw new KeyNotFoundException($"snapshot {snapshot} has no disk '{diskId}'");
 
     public async ValueTask DisposeAsync()
     {
@@ -46,14 +48,39 @@ internal sealed partial class VSphereSnapshot(
             return;
         }
 
+        // A disk reader holds the snapshot's disk open (nbdkit's vddk plugin): it goes first, or vCenter cannot consolidate.
+        await CloseDisksAsync(opened.Values, logger);
+
         // Also after a failure or cancellation: the job's token may be cancelled already, so removal has its own bound.
         using var timeout = new CancellationTokenSource(removeTimeout);
-        await api.RemoveSnapshotAsync(snapshot, timeout.Token);
+        await api.RemoveSnapshotAsync(snapshot, timeout.Token, p => LogRemovalProgress(p.Task, snapshot.Value, jobId, p.Percent));
         LogRemoved(snapshot.Value, vm.Value);
+    }
+
+    /// <summary>Closes every opened disk that holds something (an nbdkit process); one that fails to close does not keep the others open.</summary>
+    public static async Task CloseDisksAsync(IEnumerable<ISourceDisk> disks, ILogger logger)
+    {
+        foreach (var disk in disks.OfType<IAsyncDisposable>())
+        {
+            try
+            {
+                await disk.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                LogCloseFailed(logger, ex, ((ISourceDisk)disk).Id);
+            }
+        }
     }
 
     private VSphereSnapshotDisk Disk(string diskId) =>
         disks.GetValueOrDefault(diskId) ?? throw new KeyNotFoundException($"snapshot {snapshot} has no disk '{diskId}'");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vCenter task RemoveSnapshot_Task ({Task}) of snapshot {Snapshot} for job {JobId}: {Percent} %")]
+    private partial void LogRemovalProgress(string task, string snapshot, string jobId, int percent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing the reader of snapshot disk {DiskId} failed")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string diskId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed snapshot {Snapshot} of VM {Moref} (consolidated)")]
     private partial void LogRemoved(string snapshot, string moref);

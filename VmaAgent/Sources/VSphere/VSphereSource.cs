@@ -45,7 +45,9 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
         LogConfigured(url, _options.Username!, policy.Describe());
         _client = new VimClient(handler, url, _options.Username!, ReadPassword, _options.CallTimeout, loggers.CreateLogger<VimClient>(), metrics);
         _api = new VimApi(_client, time, _options.TaskTimeout, _options.TaskPollInterval);
-        _reader = new DatastoreFileReader(_client);
+        _reader = string.Equals(_options.DiskReader, "Nbd", StringComparison.OrdinalIgnoreCase)
+            ? new NbdSnapshotDiskReader(_options, options.Value.Nbd, time, ReadPassword, loggers.CreateLogger<NbdSnapshotDiskReader>())
+            : new DatastoreFileReader(_client);
         _loggers = loggers;
     }
 
@@ -182,7 +184,10 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
             notes.Add($"Removed snapshot '{orphan.Name}' ({orphan.Ref.Value}) left on VM '{vm.Name}' by an earlier run");
         }
 
-        var snapshot = await _api.CreateSnapshotAsync(vmRef, snapshotName, "Replication snapshot of the migration VMA; removed when the job ends", _options.Quiesce, cancellationToken);
+        var jobId = snapshotName.StartsWith(OrphanedSnapshotSweep.SnapshotPrefix, StringComparison.Ordinal) ? snapshotName[OrphanedSnapshotSweep.SnapshotPrefix.Length..] : snapshotName;
+        var snapshot = await _api.CreateSnapshotAsync(vmRef, snapshotName, "Replication snapshot of the migration VMA; removed when the job ends", _options.Quiesce, cancellationToken,
+            p => LogTaskProgress(p.Call, p.Task, p.Target, jobId, p.Percent));
+        var opened = new Dictionary<string, ISourceDisk>(StringComparer.Ordinal);
         try
         {
             var frozen = await _api.SnapshotDisksAsync(snapshot, cancellationToken);
@@ -203,11 +208,17 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
                     new SnapshotDiskLocation(vm.Moref, snapshot.Value, disk.FileName, dcPath, dsName, disk.CapacityBytes));
             }
 
+            foreach (var (id, disk) in disks)
+            {
+                opened[id] = await _reader.OpenAsync(id, disk.Location, cancellationToken);
+            }
+
             LogSnapshotCreated(snapshotName, snapshot.Value, vm.Name);
-            return new VSphereSnapshot(_api, _reader, vmRef, snapshot, disks, notes, _options.TaskTimeout, _logger);
+            return new VSphereSnapshot(_api, jobId, vmRef, snapshot, disks, opened, notes, _options.TaskTimeout, _logger);
         }
         catch
         {
+            await VSphereSnapshot.CloseDisksAsync(opened.Values, _logger);
             using var cleanup = new CancellationTokenSource(_options.TaskTimeout);
             await _api.RemoveSnapshotAsync(snapshot, cleanup.Token);
             throw;
@@ -258,6 +269,9 @@ public sealed partial class VSphereSource : IReplicationSource, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed orphaned snapshot {SnapshotName} ({Snapshot}) of VM {VmName} left by an earlier run")]
     private partial void LogOrphanRemoved(string snapshotName, string snapshot, string vmName);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vCenter task {Call} ({Task}) on {Target} for job {JobId}: {Percent} %")]
+    private partial void LogTaskProgress(string call, string task, string target, string jobId, int percent);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created snapshot {SnapshotName} ({Snapshot}) of VM {VmName}")]
     private partial void LogSnapshotCreated(string snapshotName, string snapshot, string vmName);

@@ -20,7 +20,7 @@ public abstract class SqlDialect
         "error_message AS ErrorMessage, vm_name AS VmName, vma_url AS VmaUrl, sync_type AS SyncType, " +
         "created_at AS CreatedAt, updated_at AS UpdatedAt, started_at AS StartedAt, completed_at AS CompletedAt, " +
         "last_contact_at AS LastContactAt, next_poll_at AS NextPollAt, " +
-        "consecutive_poll_failures AS ConsecutivePollFailures, version AS Version";
+        "consecutive_poll_failures AS ConsecutivePollFailures, version AS Version, target_json AS TargetJson";
 
     private const string DiskColumns = "job_id, disk_id, label, sync_status, sync_progress_percent, bytes_synced, planned_bytes, disk_change_id, updated_at";
 
@@ -289,6 +289,51 @@ public abstract class SqlDialect
             "event_kind AS EventKind, message AS Message FROM job_log WHERE job_id = @JobId ORDER BY id";
     }
 
+    // ---- retention: cbt_history_archive ----
+
+    /// <summary>The last id of the next batch: the lowest <c>@Limit</c> ids above <c>@After</c> of rows created before <c>@Cutoff</c>.</summary>
+    public string ArchiveBatchEnd
+    {
+        get => field ??= "SELECT MAX(id) FROM (" + SelectTop("@Limit", "id FROM cbt_history WHERE id > @After AND created_at < @Cutoff ORDER BY id") + ") batch";
+    }
+
+    /// <summary>Copies one batch into the archive; a row already there is not copied again.</summary>
+    public string ArchiveCopy
+    {
+        get => field ??= CountingRows(
+            $"INSERT INTO cbt_history_archive (id, {CbtColumns}, archived_at) " +
+            $"SELECT h.id, {string.Join(", ", CbtColumns.Split(", ").Select(c => "h." + c))}, @ArchivedAt FROM cbt_history h " +
+            "WHERE h.id > @After AND h.id <= @Through AND h.created_at < @Cutoff " +
+            "AND NOT EXISTS (SELECT 1 FROM cbt_history_archive a WHERE a.id = h.id)");
+    }
+
+    /// <summary>Deletes from the live table exactly the rows of the batch that the archive holds.</summary>
+    public string ArchiveRemove
+    {
+        get => field ??= CountingRows(
+            "DELETE FROM cbt_history WHERE id > @After AND id <= @Through AND created_at < @Cutoff " +
+            "AND EXISTS (SELECT 1 FROM cbt_history_archive a WHERE a.id = cbt_history.id)");
+    }
+
+    public string HistoryCounts
+    {
+        get => field ??=
+            "SELECT (SELECT COUNT(*) FROM cbt_history) AS Live, (SELECT COUNT(*) FROM cbt_history_archive) AS Archived, " +
+            "(SELECT COUNT(*) FROM cbt_history WHERE created_at < @Cutoff) AS Due";
+    }
+
+    /// <summary>The parameters of one archive statement, typed (BIGINT ids, INT limit), so no provider guesses.</summary>
+    public DynamicParameters ArchiveParameters(DateTimeOffset cutoff, long after, long through, int limit, DateTimeOffset archivedAt)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("Cutoff", Time(cutoff));
+        parameters.Add("After", after, DbType.Int64);
+        parameters.Add("Through", through, DbType.Int64);
+        parameters.Add("Limit", limit, DbType.Int32);
+        parameters.Add("ArchivedAt", Time(archivedAt));
+        return parameters;
+    }
+
     // ---- migrations ----
 
     /// <summary>Held around the schema migration so replicas that start together migrate one at a time (null: a file lock).</summary>
@@ -317,6 +362,10 @@ public abstract class SqlDialect
             [nameof(Disks)] = Disks,
             [nameof(CbtHistoryOfJob)] = CbtHistoryOfJob,
             [nameof(JobLogOfJob)] = JobLogOfJob,
+            [nameof(ArchiveBatchEnd)] = ArchiveBatchEnd,
+            [nameof(ArchiveCopy)] = ArchiveCopy,
+            [nameof(ArchiveRemove)] = ArchiveRemove,
+            [nameof(HistoryCounts)] = HistoryCounts,
         };
         if (AcquireMigrationLock is { } acquire)
         {
