@@ -43,9 +43,11 @@ public static class VmaAgentExtensions
         services.AddSingleton<TargetPolicy>();
 
         services.AddSingleton<VmaMetrics>();
+        services.AddSingleton<JobJournalStore>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<JobRegistry>();
         services.AddHostedService<JobSupervisor>();
+        services.AddHostedService<JobResumer>();
         services.AddHostedService<Sources.VSphere.OrphanedSnapshotCleanup>();
 
         services.AddProblemDetails();

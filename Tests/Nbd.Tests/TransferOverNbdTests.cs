@@ -98,6 +98,33 @@ public sealed class TransferOverNbdTests(NbdAgentFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task Writes_a_crashed_server_acknowledged_but_never_flushed_are_sent_again()
+    {
+        const string vm = "demo-vm-2";
+        var image = Path.Combine(NbdServer.NewDirectory(), "disk-0.img");
+        using (var file = File.Create(image))
+        {
+            file.SetLength(NbdAgentFactory.DiskSize);
+        }
+
+        // The cache filter in writeback mode keeps written blocks until a FLUSH: a SIGKILL loses every acknowledged,
+        // unflushed write, as a crashed server with a volatile cache does (the delay filter makes the kill land mid-copy).
+        await using var export = await NbdServer.NbdkitAsync("--filter=delay", "--filter=cache", "file", "file=" + image,
+            "cache=writeback", "delay-write=40ms", "delay-zero=40ms");
+        await _client.StartAsync("replay-1", vm, new Dictionary<string, Uri> { ["disk-0"] = export.Uri });
+        await _client.WaitAsync("replay-1", p => p.Aggregate.BytesTransferred > 0 && p.Aggregate.Percent < 60);
+        await export.KillAsync();
+        await Task.Delay(300);
+        await export.StartAsync();
+
+        var done = await _client.WaitFinishedAsync("replay-1");
+        Assert.True(done.Status == VmaJobStatus.Succeeded, done.Error);
+        Assert.Equal(done.Aggregate.TotalBytes, done.Aggregate.BytesTransferred);
+        Assert.Contains(done.Notes ?? [], n => n.Kind == "target-replay");
+        await Tools.CmpAsync(factory.SourceImage(vm, "disk-0"), await Tools.DumpAsync(export.LibnbdUri, export.Directory));
+    }
+
+    [Fact]
     public async Task A_server_error_fails_the_job_with_that_error()
     {
         const string vm = "demo-vm-4";

@@ -98,6 +98,15 @@ public sealed class JobOptions
     /// <summary>How often a transfer flushes its target and records how far it got (the resume point). Default 5 s.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Keep a durable journal per running job (planned areas, how far the target is flushed) so a VMA that died mid-job
+    /// takes the job up again at its next start. Default true.
+    /// </summary>
+    public bool Journal { get; set; } = true;
+
+    /// <summary>Where the job journals live. Default empty: <c>&lt;Vma:Target:Directory&gt;/.journal</c>.</summary>
+    public string JournalDirectory { get; set; } = "";
+
     /// <summary>Window of the throughput moving average. Default 3 s.</summary>
     public TimeSpan ThroughputWindow { get; set; } = TimeSpan.FromSeconds(3);
 

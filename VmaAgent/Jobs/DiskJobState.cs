@@ -28,7 +28,18 @@ internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMet
 
     public int? Areas { get; set; }
 
-    public long BytesTransferred { get; set; }
+    /// <summary>Planned bytes of the requests completed (after a resume: from the journal's flushed bytes on).</summary>
+    public long Landed { get; set; }
+
+    /// <summary>After a resume, what the journal says progress may have shown already: progress never shows less.</summary>
+    public long ResumeBase { get; set; }
+
+    /// <summary>With a journal, the most progress may show until the journal promises more (written before it is shown).</summary>
+    public long Promised { get; set; } = long.MaxValue;
+
+    public bool PromisePending { get; set; }
+
+    public long BytesTransferred => Math.Min(Math.Max(ResumeBase, Landed), Promised);
 
     public Uri? TargetUri { get; set; }
 

@@ -34,6 +34,23 @@ public sealed class JobRegistry(TimeProvider time, IOptions<VmaOptions> options,
         return (job, true);
     }
 
+    /// <summary>Takes up a job found in the journal at start-up; false when a job of that id is already known.</summary>
+    public bool Resume(JobJournalRecord journal, StartReplicationRequest request, SourceVm vm)
+    {
+        var job = new ReplicationJob(journal.JobId, journal.Fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping)
+        {
+            ResumeFrom = journal,
+        };
+        if (!_jobs.TryAdd(journal.JobId, job))
+        {
+            job.DisposeCancellation();
+            return false;
+        }
+
+        runner.Start(job);
+        return true;
+    }
+
     /// <summary>
     /// Below <c>Vma:Jobs:MaxRetainedJobs</c>: true. At it: drops the job that finished first and returns true, or
     /// returns false when every kept job is still running.

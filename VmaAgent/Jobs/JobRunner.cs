@@ -18,6 +18,7 @@ namespace Migration.VmaAgent.Jobs;
 public sealed partial class JobRunner(
     IReplicationSource source,
     TargetResolver targets,
+    JobJournalStore journals,
     TimeProvider time,
     IOptions<VmaOptions> options,
     VmaMetrics metrics,
@@ -59,6 +60,7 @@ public sealed partial class JobRunner(
         SemaphoreSlim? vmLock = null;
         ISourceSnapshot? snapshot = null;
         var targetDisks = new ITargetDisk?[job.Disks.Count];
+        JobJournal? journal = null;
         // The scope's Stage entry is updated as the job moves on, so every log line carries the current stage.
         var scopeState = new JobScope(job.JobId, job.Vm.Name, stage);
         using var scope = logger.BeginScope(scopeState);
@@ -140,12 +142,38 @@ public sealed partial class JobRunner(
             }
 
             metrics.BytesPlanned(job.Disks.Sum(d => d.PlannedBytes));
+            var resumeAt = new long[job.Disks.Count];
+            var zeroedAtStart = new bool[job.Disks.Count];
+            if (journals.Enabled)
+            {
+                journal = await StartJournalAsync(job, plans, resumeAt, zeroedAtStart, ct);
+            }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.PrepareVolumes, VmaJobStatus.Snapshotting, ct);
             foreach (var disk in job.Disks)
             {
                 var uri = disk.TargetUri!;
-                targetDisks[disk.Index] = await targets.ProviderFor(uri).OpenAsync(uri, disk.Disk.CapacityBytes, disk.FullSync, ct);
+                var provider = targets.ProviderFor(uri);
+                if (resumeAt[disk.Index] > 0)
+                {
+                    targetDisks[disk.Index] = await provider.ReopenAsync(uri, disk.Disk.CapacityBytes, disk.FullSync, zeroedAtStart[disk.Index], ct);
+                    if (targetDisks[disk.Index] is null)
+                    {
+                        job.AddNote("resume", $"Disk {disk.Disk.Id}: the target written before the restart is gone; the disk is copied again from its start", "Warning");
+                        resumeAt[disk.Index] = 0;
+                        job.ResumeDisk(disk.Index, 0, disk.ResumeBase);
+                        await journal!.RestartDiskAsync(disk.Index, ct);
+                    }
+                }
+
+                if (targetDisks[disk.Index] is null)
+                {
+                    targetDisks[disk.Index] = await provider.OpenAsync(uri, disk.Disk.CapacityBytes, disk.FullSync, ct);
+                    if (journal is not null)
+                    {
+                        await journal.SetTargetZeroedAsync(disk.Index, targetDisks[disk.Index]!.StartsZeroed, ct);
+                    }
+                }
                 job.Touch();
             }
 
@@ -155,7 +183,8 @@ public sealed partial class JobRunner(
             stage = await EnterAsync(job, scopeState, ReplicationStage.Transfer, VmaJobStatus.Streaming, ct);
             await using (var limiter = new BandwidthLimiter(job.Request.BandwidthLimitBps ?? _options.ThroughputCapPerJob.Bytes, ChunkBytes(job)))
             {
-                await Task.WhenAll(job.Disks.Select(disk => TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], limiter, ct)));
+                await Task.WhenAll(job.Disks.Select(disk =>
+                    TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], limiter, journal, resumeAt[disk.Index], ct)));
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Finalize, VmaJobStatus.Finalizing, ct);
@@ -188,6 +217,7 @@ public sealed partial class JobRunner(
         finally
         {
             await CleanUpAsync(job, snapshot, targetDisks);
+            await CloseJournalAsync(job, journal);
             metrics.JobEnded(job.JobId, job.Snapshot.Document.Status == VmaJobStatus.Succeeded);
             if (holdsSlot)
             {
@@ -230,21 +260,142 @@ public sealed partial class JobRunner(
     }
 
     private async Task TransferDiskAsync(ReplicationJob job, DiskJobState disk, ISourceSnapshot snapshot, ITargetDisk target,
-        IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, CancellationToken ct)
+        IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, JobJournal? journal, long resumeAt, CancellationToken ct)
     {
         job.StartDiskTransfer(disk.Index);
         var settings = new TransferSettings(ChunkBytes(job), _options.RequestsInFlight, _options.CheckpointInterval);
+        TransferCheckpoint? checkpoint = journal is null ? null
+            : async (offset, token) =>
+            {
+                var flushed = JobJournalDisk.PlannedBelow(areas, offset);
+                await journal.CheckpointAsync(disk.Index, offset, flushed, token);
+                job.SetPromised(disk.Index, flushed, answersRequest: false);
+            };
         await TransferEngine.CopyAsync(
             snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, settings, limiter,
             bytes =>
             {
-                job.AddTransferred(disk.Index, bytes);
+                if (job.AddTransferred(disk.Index, bytes) is { } promise && journal is not null)
+                {
+                    _ = PromiseAsync(job, journal, disk.Index, promise, ct);
+                }
+
                 metrics.BytesTransferred(bytes);
             },
-            time, ct);
+            time, ct, resumeAt, checkpoint,
+            replayed: bytes =>
+            {
+                LogReplayed(disk.Disk.Id, bytes);
+                job.AddNote("target-replay", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Disk {disk.Disk.Id}: the target's connection was replaced after it acknowledged writes no flush covered; {bytes} bytes were written again"), "Warning");
+            });
+        if (journal is not null)
+        {
+            await journal.PromiseAsync(disk.Index, disk.PlannedBytes, ct);
+            job.SetPromised(disk.Index, disk.PlannedBytes);
+        }
+
         await target.CommitAsync(ct);
         job.CompleteDisk(disk.Index);
         LogDiskCompleted(disk.Disk.Id, disk.BytesTransferred);
+    }
+
+    /// <summary>
+    /// Writes the job's journal once its plan is known. A job taken up again after a restart resumes each disk whose
+    /// plan is the same as the journal's (sync type, change id, areas) from the flushed offset; a disk whose plan changed
+    /// is copied again from its start, and its progress never shows less than the journal says it showed.
+    /// </summary>
+    private async Task<JobJournal> StartJournalAsync(ReplicationJob job, IReadOnlyList<DiskArea>[] plans, long[] resumeAt, bool[] zeroedAtStart, CancellationToken ct)
+    {
+        job.HoldToJournal();
+        var entries = new List<JobJournalDisk>();
+        foreach (var disk in job.Disks)
+        {
+            var areas = plans[disk.Index];
+            var entry = new JobJournalDisk
+            {
+                Id = disk.Disk.Id,
+                FullSync = disk.FullSync,
+                ChangeId = disk.ChangeId ?? "",
+                PlannedBytes = disk.PlannedBytes,
+                AreasDigest = JobJournalDisk.Digest(areas),
+            };
+            if (job.ResumeFrom?.Disks.FirstOrDefault(d => d.Id == disk.Disk.Id) is { } old)
+            {
+                var promised = Math.Clamp(old.PromisedBytes, 0, disk.PlannedBytes);
+                if (old.FullSync == entry.FullSync && old.ChangeId == entry.ChangeId && old.AreasDigest == entry.AreasDigest
+                    && old.PlannedBytes == entry.PlannedBytes && old.FlushedOffset > 0 && old.FlushedOffset <= disk.Disk.CapacityBytes
+                    && old.FlushedBytes == JobJournalDisk.PlannedBelow(areas, old.FlushedOffset))
+                {
+                    resumeAt[disk.Index] = old.FlushedOffset;
+                    zeroedAtStart[disk.Index] = old.TargetZeroed;
+                    entry = entry with
+                    {
+                        FlushedOffset = old.FlushedOffset, FlushedBytes = old.FlushedBytes, PromisedBytes = Math.Max(promised, old.FlushedBytes), TargetZeroed = old.TargetZeroed,
+                    };
+                    job.ResumeDisk(disk.Index, old.FlushedBytes, entry.PromisedBytes);
+                    LogResumed(disk.Disk.Id, old.FlushedOffset, old.FlushedBytes, disk.PlannedBytes);
+                    job.AddNote("resume", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"Disk {disk.Disk.Id}: resumed after a VMA restart at offset {old.FlushedOffset} ({old.FlushedBytes} of {disk.PlannedBytes} planned bytes already written and flushed)"));
+                }
+                else
+                {
+                    entry = entry with { PromisedBytes = promised };
+                    job.ResumeDisk(disk.Index, 0, promised);
+                    job.AddNote("resume", $"Disk {disk.Disk.Id}: its plan differs from the one journaled before the VMA restart (change id or areas); the disk is copied again from its start", "Warning");
+                }
+            }
+
+            entries.Add(entry);
+        }
+
+        var journal = new JobJournal(journals, new JobJournalRecord
+        {
+            JobId = job.JobId,
+            Fingerprint = job.Fingerprint,
+            Request = System.Text.Json.JsonSerializer.SerializeToElement(job.Request, Contracts.Progress.ProgressJsonContext.Default.StartReplicationRequest),
+            Disks = entries,
+        });
+        await journal.SaveAsync(ct);
+        return journal;
+    }
+
+    private async Task PromiseAsync(ReplicationJob job, JobJournal journal, int disk, long bytes, CancellationToken ct)
+    {
+        try
+        {
+            await journal.PromiseAsync(disk, bytes, ct);
+            job.SetPromised(disk, bytes);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The job is ending.
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // Progress is not held back by a journal that cannot be written; a resume may then show less than was shown.
+            LogJournalFailed(ex, job.JobId);
+            job.SetPromised(disk, long.MaxValue);
+        }
+    }
+
+    private async Task CloseJournalAsync(ReplicationJob job, JobJournal? journal)
+    {
+        try
+        {
+            if (journal is not null)
+            {
+                await journal.DisposeAsync();
+            }
+            else if (job.ResumeFrom is not null)
+            {
+                journals.Delete(job.JobId);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogJournalFailed(ex, job.JobId);
+        }
     }
 
     /// <summary>
@@ -340,6 +491,15 @@ public sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Replication job failed in stage {Stage}: {Error}")]
     private partial void LogFailed(Exception? exception, ReplicationStage stage, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Disk {DiskId} resumes at offset {Offset}: {FlushedBytes} of {PlannedBytes} planned bytes were written and flushed before the VMA restarted")]
+    private partial void LogResumed(string diskId, long offset, long flushedBytes, long plannedBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Disk {DiskId}: the target's connection was replaced after it acknowledged writes no flush covered; {Bytes} bytes written again")]
+    private partial void LogReplayed(string diskId, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The journal of job {JobId} cannot be written or removed")]
+    private partial void LogJournalFailed(Exception exception, string jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning up job {JobId} failed")]
     private partial void LogCleanupFailed(Exception exception, string jobId);

@@ -58,6 +58,9 @@ public sealed class ReplicationJob
 
     public bool CancellationRequested { get; private set; }
 
+    /// <summary>The journal this job was taken up again from, after the VMA restarted; null for a job started by a request.</summary>
+    internal JobJournalRecord? ResumeFrom { get; init; }
+
     internal CancellationToken CancellationToken => _cancellation.Token;
 
     /// <summary>Asks the job to stop; false when it had already finished.</summary>
@@ -141,10 +144,54 @@ public sealed class ReplicationJob
         disk.Meter.Record(disk.BytesTransferred);
     });
 
-    internal void AddTransferred(int index, long bytes) => Update(() =>
+    /// <summary>
+    /// Counts a completed request. With a journal, returns the byte count the journal should promise next when progress
+    /// comes near what it promised (the caller writes it, then calls <see cref="SetPromised"/>); else null.
+    /// </summary>
+    internal long? AddTransferred(int index, long bytes)
+    {
+        long? wanted = null;
+        Update(() =>
+        {
+            var disk = _disks[index];
+            disk.Landed += bytes;
+            disk.Meter.Record(disk.BytesTransferred);
+            var step = Math.Max(disk.PlannedBytes / 20, PromiseStep);
+            if (disk.Promised != long.MaxValue && !disk.PromisePending && disk.Promised < disk.PlannedBytes && disk.Landed > disk.Promised - step / 2)
+            {
+                disk.PromisePending = true;
+                wanted = Math.Min(disk.PlannedBytes, disk.Landed + step);
+            }
+        });
+        return wanted;
+    }
+
+    private const long PromiseStep = 8 << 20;
+
+    /// <summary>Progress is held to what the journal has promised (0 until its first write).</summary>
+    internal void HoldToJournal() => Update(() =>
+    {
+        foreach (var disk in _disks)
+        {
+            disk.Promised = Math.Max(disk.ResumeBase, 0);
+        }
+    });
+
+    internal void SetPromised(int index, long promised, bool answersRequest = true) => Update(() =>
     {
         var disk = _disks[index];
-        disk.BytesTransferred += bytes;
+        disk.Promised = Math.Max(disk.Promised, promised);
+        disk.PromisePending &= !answersRequest;
+        disk.Meter.Record(disk.BytesTransferred);
+    });
+
+    /// <summary>Resumes a disk: its flushed bytes count as landed and progress starts where the journal says it was.</summary>
+    internal void ResumeDisk(int index, long flushedBytes, long promisedBytes) => Update(() =>
+    {
+        var disk = _disks[index];
+        disk.Landed = flushedBytes;
+        disk.ResumeBase = Math.Min(promisedBytes, disk.PlannedBytes);
+        disk.Promised = Math.Max(disk.ResumeBase, flushedBytes);
         disk.Meter.Record(disk.BytesTransferred);
     });
 

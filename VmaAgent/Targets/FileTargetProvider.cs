@@ -36,6 +36,21 @@ public sealed class FileTargetProvider : ITargetProvider
         return ValueTask.FromResult<ITargetDisk>(new FileTargetDisk(path, fresh, partial, startsZeroed: true));
     }
 
+    /// <summary>A full sync goes on in its <c>.partial</c> image (null when that is gone); an incremental in the image.</summary>
+    public ValueTask<ITargetDisk?> ReopenAsync(Uri uri, long capacityBytes, bool fullSync, bool zeroedAtStart, CancellationToken cancellationToken)
+    {
+        var path = uri.LocalPath;
+        var working = fullSync ? path + ".partial" : path;
+        var info = new FileInfo(working);
+        if (!info.Exists || info.Length != capacityBytes)
+        {
+            return ValueTask.FromResult<ITargetDisk?>(null);
+        }
+
+        var handle = File.OpenHandle(working, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, FileOptions.Asynchronous);
+        return ValueTask.FromResult<ITargetDisk?>(new FileTargetDisk(path, handle, fullSync ? working : null, startsZeroed: fullSync && zeroedAtStart));
+    }
+
     private sealed class FileTargetDisk(string path, SafeFileHandle handle, string? workingPath, bool startsZeroed) : ITargetDisk
     {
         private static readonly byte[] Zeroes = new byte[1 << 20];

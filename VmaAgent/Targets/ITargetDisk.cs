@@ -21,6 +21,12 @@ public interface ITargetDisk : IAsyncDisposable
     /// <summary>The largest single write.</summary>
     int MaxRequest => 64 << 20;
 
+    /// <summary>
+    /// Changes whenever the target's connection was replaced (a server that crashed and came back): writes it
+    /// acknowledged before that and that no flush covered may be lost. Always 0 for a local file.
+    /// </summary>
+    long Generation => 0;
+
     /// <summary>May be called by several tasks at once, for different ranges.</summary>
     ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
@@ -43,4 +49,12 @@ public interface ITargetProvider
 
     /// <summary>Opens the target; for a full sync the result starts from an image of zeros of the disk's capacity.</summary>
     ValueTask<ITargetDisk> OpenAsync(Uri uri, long capacityBytes, bool fullSync, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens the target a job wrote into before the VMA restarted, as it is (nothing is cleared), to go on from a
+    /// journaled offset; null when that image is gone. <paramref name="zeroedAtStart"/>: the target read as zeros when
+    /// the job first opened it (what the job has not written still does). Default: the target opened as for an incremental.
+    /// </summary>
+    async ValueTask<ITargetDisk?> ReopenAsync(Uri uri, long capacityBytes, bool fullSync, bool zeroedAtStart, CancellationToken cancellationToken) =>
+        await OpenAsync(uri, capacityBytes, fullSync: false, cancellationToken);
 }

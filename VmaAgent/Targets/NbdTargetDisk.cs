@@ -13,6 +13,8 @@ internal sealed class NbdTargetDisk(NbdClient client, bool startsZeroed, bool ze
 
     public bool StartsZeroed => startsZeroed;
 
+    public long Generation => client.Reconnects;
+
     public int Alignment => client.Info.BlockSizes.Minimum;
 
     public int MaxRequest => client.Info.BlockSizes.MaximumPayload;

@@ -49,6 +49,20 @@ public sealed class NbdTargetProvider(IOptions<VmaOptions> options, TimeProvider
         }
     }
 
+    /// <summary>The export as it is; on a full sync it still reads as zeros wherever the job has not written if it did at the job's start.</summary>
+    public async ValueTask<ITargetDisk?> ReopenAsync(Uri uri, long capacityBytes, bool fullSync, bool zeroedAtStart, CancellationToken cancellationToken)
+    {
+        var client = await NbdClient.ConnectAsync(NbdAddress.Parse(uri), _options, time, cancellationToken);
+        client.Metrics = metrics;
+        if (SizeProblem(client, capacityBytes) is { } problem)
+        {
+            await client.DisposeAsync();
+            throw new NbdException(problem);
+        }
+
+        return new NbdTargetDisk(client, fullSync && zeroedAtStart, _options.WriteZeroesNoHole);
+    }
+
     private static string? SizeProblem(NbdClient client, long capacityBytes) =>
         client.Info.ReadOnly ? $"NBD export {client.Address.Display} is read-only"
         : client.Info.Size < capacityBytes ? $"NBD export {client.Address.Display} is {client.Info.Size} bytes, the disk {capacityBytes}"

@@ -23,7 +23,8 @@ public static class TransferEngine
         TimeProvider time,
         CancellationToken cancellationToken,
         long resumeFrom = 0,
-        TransferCheckpoint? checkpoint = null)
+        TransferCheckpoint? checkpoint = null,
+        Action<long>? replayed = null)
     {
         var alignment = (int)Math.Max(Math.Max(source.Alignment, target.Alignment), 1);
         var largest = (int)Math.Min(source.MaxRequest, target.MaxRequest) / alignment * alignment;
@@ -33,10 +34,20 @@ public static class TransferEngine
 
         if (fullSync && !target.StartsZeroed)
         {
-            foreach (var gap in TransferRequests.Gaps(requests, source.CapacityBytes).Where(g => g.End > resumeFrom))
+            var gaps = TransferRequests.Gaps(requests, source.CapacityBytes).Where(g => g.End > resumeFrom).ToList();
+            for (var generation = target.Generation; ; generation = target.Generation)
             {
-                var start = Math.Max(gap.Offset, resumeFrom / alignment * alignment);
-                await target.WriteZeroesAsync(start, gap.End - start, cancellationToken);
+                foreach (var gap in gaps)
+                {
+                    var start = Math.Max(gap.Offset, resumeFrom / alignment * alignment);
+                    await target.WriteZeroesAsync(start, gap.End - start, cancellationToken);
+                }
+
+                // Zeroes acknowledged by a server that then crashed may be lost, like any unflushed write.
+                if (gaps.Count == 0 || await FlushedInAsync(target, generation, cancellationToken))
+                {
+                    break;
+                }
             }
         }
 
@@ -46,29 +57,40 @@ public static class TransferEngine
         Exception? firstFailure = null;
         var skipZeroes = fullSync && target.StartsZeroed;
 
-        async Task WorkerAsync()
+        async Task WorkerAsync(Func<int> take, bool counts)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(requestSize);
             try
             {
                 int index;
-                while ((index = Interlocked.Increment(ref next)) < requests.Count)
+                while ((index = take()) >= 0)
                 {
                     var request = requests[index];
                     await limiter.WaitAsync(request.Length, failed.Token);
                     var chunk = buffer.AsMemory(0, request.Length);
                     await source.ReadAsync(request.Offset, chunk, failed.Token);
+                    var generation = target.Generation;
                     if (chunk.Span.IndexOfAnyExcept((byte)0) >= 0)
                     {
                         await target.WriteAsync(request.Offset, chunk, failed.Token);
+                        progress.Written(index, generation);
                     }
                     else if (!skipZeroes)
                     {
                         await target.WriteZeroesAsync(request.Offset, request.Length, failed.Token);
+                        progress.Written(index, generation);
+                    }
+                    else
+                    {
+                        progress.NothingToWrite(index);
                     }
 
-                    bytesLanded(request.PlannedBytes);
-                    await progress.CompletedAsync(index, failed.Token);
+                    if (counts)
+                    {
+                        bytesLanded(request.PlannedBytes);
+                    }
+
+                    await progress.CompletedAsync(failed.Token);
                 }
             }
             catch (Exception ex)
@@ -84,68 +106,110 @@ public static class TransferEngine
             }
         }
 
-        var workers = Enumerable.Range(0, Math.Clamp(settings.RequestsInFlight, 1, Math.Max(1, requests.Count))).Select(_ => Task.Run(WorkerAsync, CancellationToken.None)).ToArray();
-        try
+        async Task RunAsync(int count, Func<int> take, bool counts)
         {
-            await Task.WhenAll(workers);
-        }
-        catch when (firstFailure is not null and not OperationCanceledException)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
+            var workers = Enumerable.Range(0, Math.Clamp(settings.RequestsInFlight, 1, Math.Max(1, count)))
+                .Select(_ => Task.Run(() => WorkerAsync(take, counts), CancellationToken.None)).ToArray();
+            try
+            {
+                await Task.WhenAll(workers);
+            }
+            catch when (firstFailure is not null and not OperationCanceledException)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
+            }
         }
 
-        await target.FlushAsync(cancellationToken);
+        await RunAsync(requests.Count, () => Interlocked.Increment(ref next) is var i && i < requests.Count ? i : -1, counts: true);
+
+        // Writes a crashed server acknowledged but never flushed are sent again (they were counted once already).
+        for (var round = 1; ; round++)
+        {
+            var lost = await progress.FlushAllAsync(cancellationToken);
+            if (lost.Count == 0)
+            {
+                break;
+            }
+
+            if (round > MaxReplayRounds)
+            {
+                throw new IOException($"the target lost acknowledged writes {MaxReplayRounds} times (its connection was replaced during every flush)");
+            }
+
+            replayed?.Invoke(lost.Sum(i => (long)requests[i].Length));
+            var queue = new System.Collections.Concurrent.ConcurrentQueue<int>(lost);
+            await RunAsync(lost.Count, () => queue.TryDequeue(out var i) ? i : -1, counts: false);
+        }
+
         if (checkpoint is not null)
         {
             await checkpoint(source.CapacityBytes, cancellationToken);
         }
     }
 
+    private const int MaxReplayRounds = 5;
+
+    /// <summary>True when a flush ran wholly in <paramref name="generation"/>: it covers what that connection acknowledged.</summary>
+    private static async Task<bool> FlushedInAsync(ITargetDisk target, long generation, CancellationToken cancellationToken)
+    {
+        await target.FlushAsync(cancellationToken);
+        return target.Generation == generation;
+    }
+
     private static List<DiskArea> Clip(IReadOnlyList<DiskArea> areas, long from) =>
         [.. areas.Where(a => a.End > from).Select(a => a.Offset >= from ? a : new DiskArea(from, a.End - from))];
 
     /// <summary>
-    /// Requests complete out of order; the checkpoint is the end of the longest run of completed requests from the
-    /// start, flushed before it is recorded.
+    /// Requests complete out of order. A written request is durable once a flush ran wholly in the connection generation
+    /// it was written in (a flush on a server that came back does not cover what the crashed one acknowledged); the
+    /// checkpoint is the end of the longest run of durable requests from the start.
     /// </summary>
     private sealed class CompletionTracker(IReadOnlyList<TransferRequest> requests, ITargetDisk target, TransferCheckpoint? checkpoint,
         TimeProvider time, TimeSpan interval)
     {
+        private const long NotWritten = long.MinValue;
         private readonly Lock _gate = new();
-        private readonly bool[] _done = new bool[requests.Count];
+        private readonly long[] _generation = Enumerable.Repeat(NotWritten, requests.Count).ToArray();
+        private readonly bool[] _durable = new bool[requests.Count];
         private int _prefix;
         private long _lastCheckpoint = time.GetTimestamp();
         private bool _checkpointRunning;
 
-        public async ValueTask CompletedAsync(int index, CancellationToken cancellationToken)
+        /// <summary>Written while the target was in <paramref name="generation"/> (read before the write was sent).</summary>
+        public void Written(int index, long generation) =>
+            Volatile.Write(ref _generation[index], target.Generation == generation ? generation : -1);
+
+        public void NothingToWrite(int index)
+        {
+            lock (_gate)
+            {
+                _durable[index] = true;
+            }
+        }
+
+        public async ValueTask CompletedAsync(CancellationToken cancellationToken)
         {
             if (checkpoint is null)
             {
                 return;
             }
 
-            int prefix;
             lock (_gate)
             {
-                _done[index] = true;
-                while (_prefix < _done.Length && _done[_prefix])
-                {
-                    _prefix++;
-                }
-
-                if (_checkpointRunning || _prefix == 0 || time.GetElapsedTime(_lastCheckpoint) < interval)
+                if (_checkpointRunning || time.GetElapsedTime(_lastCheckpoint) < interval)
                 {
                     return;
                 }
 
                 _checkpointRunning = true;
-                prefix = _prefix;
             }
 
             try
             {
-                await target.FlushAsync(cancellationToken);
-                await checkpoint(requests[prefix - 1].End, cancellationToken);
+                if (await FlushAsync(cancellationToken) && Prefix() is > 0 and var prefix)
+                {
+                    await checkpoint(requests[prefix - 1].End, cancellationToken);
+                }
             }
             finally
             {
@@ -154,6 +218,61 @@ public static class TransferEngine
                     _checkpointRunning = false;
                     _lastCheckpoint = time.GetTimestamp();
                 }
+            }
+        }
+
+        /// <summary>Flushes until a flush runs in one generation; returns the requests that are still not durable.</summary>
+        public async Task<List<int>> FlushAllAsync(CancellationToken cancellationToken)
+        {
+            for (var attempt = 1; !await FlushAsync(cancellationToken); attempt++)
+            {
+                if (attempt >= MaxReplayRounds)
+                {
+                    throw new IOException($"the target's connection was replaced during each of {attempt} flushes");
+                }
+            }
+
+            lock (_gate)
+            {
+                return [.. Enumerable.Range(0, _durable.Length).Where(i => !_durable[i])];
+            }
+        }
+
+        private async Task<bool> FlushAsync(CancellationToken cancellationToken)
+        {
+            var generation = target.Generation;
+            List<int> covered;
+            lock (_gate)
+            {
+                covered = [.. Enumerable.Range(0, _durable.Length).Where(i => !_durable[i] && Volatile.Read(ref _generation[i]) == generation)];
+            }
+
+            if (!await FlushedInAsync(target, generation, cancellationToken))
+            {
+                return false;
+            }
+
+            lock (_gate)
+            {
+                foreach (var index in covered)
+                {
+                    _durable[index] = true;
+                }
+            }
+
+            return true;
+        }
+
+        private int Prefix()
+        {
+            lock (_gate)
+            {
+                while (_prefix < _durable.Length && _durable[_prefix])
+                {
+                    _prefix++;
+                }
+
+                return _prefix;
             }
         }
     }
