@@ -16,7 +16,10 @@ public static class PollSchedulerSetup
     /// </summary>
     public static IServiceCollection AddPollScheduler(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.Section));
+        services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.Section))
+            .Validate(t => t.EffectivePollSpreadWindow < t.PollInterval && t.PollSpreadSlots >= 1,
+                "Tracking:PollSpreadWindow must be shorter than Tracking:PollInterval, and Tracking:PollSpreadSlots at least 1")
+            .ValidateOnStart();
         services.AddOptions<QuartzStoreOptions>().Bind(configuration.GetSection(QuartzStoreOptions.Section));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RecentPolls>();

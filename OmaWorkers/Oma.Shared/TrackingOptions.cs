@@ -49,6 +49,19 @@ public sealed class TrackingOptions
     public int SweepBatchSize { get; set; } = 10_000;
 
     /// <summary>
+    /// One sweep's polls go out over this window, each job at the same offset every interval (a stable hash of its
+    /// id), so answers reach the saga as a steady stream rather than one burst of N/2 every interval. Unset: half of
+    /// <see cref="PollInterval"/> (a poll keeps its firing's stamp, so its offset counts against
+    /// <see cref="PollStaleAfter"/>); zero: all at once. Must be shorter than <see cref="PollInterval"/>.
+    /// </summary>
+    public TimeSpan? PollSpreadWindow { get; set; }
+
+    /// <summary>How many groups the spread window is cut into (one publish batch each).</summary>
+    public int PollSpreadSlots { get; set; } = 10;
+
+    public TimeSpan EffectivePollSpreadWindow => PollSpreadWindow ?? PollInterval / 2;
+
+    /// <summary>
     /// The interval to wait before the next poll after <paramref name="consecutiveFailures"/> failed polls:
     /// the normal interval until the threshold, then doubling per further failure, capped.
     /// </summary>

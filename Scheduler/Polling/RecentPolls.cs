@@ -16,7 +16,7 @@ namespace Migration.Scheduler.Polling;
 /// within the last two intervals, so it stays as small as the set of active jobs. In a cluster each node keeps
 /// its own map; the sweep trigger itself fires on one node at a time.
 /// </remarks>
-public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
+public sealed class RecentPolls(IOptions<TrackingOptions> tracking, TimeProvider time)
 {
     readonly Dictionary<string, DateTimeOffset> _lastPublished = new(StringComparer.Ordinal);
     readonly Lock _gate = new();
@@ -25,7 +25,8 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
 
     /// <summary>
     /// Publishes one <see cref="PollProgress"/> stamped <paramref name="requestedAt"/> for each due job not published
-    /// within the current interval, in one batch; returns how many were published.
+    /// within the current interval, spread over the interval's first part (<see cref="PollSpread"/>); returns how
+    /// many were published.
     /// </summary>
     public async Task<int> PublishAsync(
         IPublishEndpoint publish,
@@ -64,14 +65,17 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking)
             return;
         }
 
-        await publish.PublishBatch(
-            admitted.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt, ClaimedUntil = claimedUntil }),
-            cancellationToken);
-        lock (_gate)
+        await foreach (var group in new PollSpread(tracking.Value, time).GroupsAsync(admitted, cancellationToken))
         {
-            foreach (var poll in admitted)
+            await publish.PublishBatch(
+                group.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt, ClaimedUntil = claimedUntil }),
+                cancellationToken);
+            lock (_gate)
             {
-                _lastPublished[poll.JobId] = now;
+                foreach (var poll in group)
+                {
+                    _lastPublished[poll.JobId] = now;
+                }
             }
         }
     }

@@ -18,7 +18,7 @@ public sealed class PollSweepJobTests : IAsyncLifetime
 
     readonly FakeTimeProvider _clock = new(Start);
     readonly FakeJobQueries _queries = new();
-    readonly TrackingOptions _tracking = new() { PollInterval = TimeSpan.FromSeconds(2), SweepBatchSize = 50 };
+    readonly TrackingOptions _tracking = new() { PollInterval = TimeSpan.FromSeconds(2), SweepBatchSize = 50, PollSpreadWindow = TimeSpan.Zero };
     readonly ServiceProvider _provider;
     readonly RecentPolls _recent;
     readonly KnownActiveJobs _known = new();
@@ -29,7 +29,7 @@ public sealed class PollSweepJobTests : IAsyncLifetime
             .AddSingleton<Migration.Oma.Persistence.IJobQueries>(_queries)
             .AddMassTransitTestHarness()
             .BuildServiceProvider(true);
-        _recent = new RecentPolls(Options.Create(_tracking));
+        _recent = new RecentPolls(Options.Create(_tracking), _clock);
     }
 
     ITestHarness Harness => _provider.GetRequiredService<ITestHarness>();
