@@ -17,7 +17,7 @@ public static class ArchiveCommand
     public static Command Create()
     {
         var olderThan = AgeOption.Create("--older-than", "Move the rows created longer ago than this");
-        var batchSize = CliOptions.Int("--batch-size", 5000, 1, 100_000, "Rows per batch: one short transaction each");
+        var batchSize = CliOptions.Int("--batch-size", 1000, 1, 100_000, "Rows per batch: one short transaction each");
         var pause = CliOptions.Int("--pause-ms", 0, 0, 60_000, "Milliseconds to wait between batches, to leave the database to the saga", "MS");
         var db = CliOptions.Database();
         var command = new Command("archive", "Move cbt_history rows older than AGE into cbt_history_archive, in batches; safe to kill and run again")

@@ -42,7 +42,7 @@ public static class Program
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
                    dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-vs-kestrel [--jobs 100 --rounds 3 --seconds 10 --connections 32]
-                   dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 5000 --runs 20]
+                   dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 1000 --runs 20]
             pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
         return 2;

@@ -3,12 +3,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
+using Migration.VmaAgent.Nbd;
+
 namespace Migration.Tests.Nbd;
 
 /// <summary>
 /// A real NBD server process (nbdkit or qemu-nbd) on a unix socket (or a loopback TCP port) in a temp directory of
-/// its own; stopped by its pid. (Not <c>--exit-with-parent</c>: Linux ties that to the thread that started the
-/// process, and thread-pool threads come and go.)
+/// its own; stopped by its pid. Forked by <see cref="ChildProcessLauncher"/>: nbdkit sets <c>PR_SET_PDEATHSIG</c>, which
+/// Linux ties to the thread that started the process, and thread-pool threads come and go.
 /// </summary>
 public sealed class NbdServer : IAsyncDisposable
 {
@@ -62,39 +64,11 @@ public sealed class NbdServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>
-    /// (Re)starts the same server on the same socket or port: a restart after <see cref="KillAsync"/>. A server that
-    /// dies within its first half second is started again (twice at most): on the shared development machine, stale
-    /// pids in other suites' stop scripts have been seen to SIGTERM a freshly started server.
-    /// </summary>
+    /// <summary>(Re)starts the same server on the same socket or port: a restart after <see cref="KillAsync"/>.</summary>
     public async Task StartAsync()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await StartOnceAsync();
-            }
-            catch (InvalidOperationException) when (attempt < 2)
-            {
-                continue;
-            }
-
-            await Task.Delay(500);
-            if (_process is { HasExited: false } || attempt == 2)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task StartOnceAsync()
-    {
         File.Delete(SocketPath);
-        // In a session of its own (setsid execs in place, so the pid stays the server's): signals meant for the
-        // test host's process group never reach it.
-        var info = new ProcessStartInfo("setsid") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        info.ArgumentList.Add(_program);
+        var info = new ProcessStartInfo(_program) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
         if (_program == "nbdkit")
         {
             info.ArgumentList.Add("--foreground");
@@ -122,10 +96,10 @@ public sealed class NbdServer : IAsyncDisposable
 
         if (Environment.GetEnvironmentVariable("NBD_TESTS_VERBOSE") == "1" && _program == "nbdkit")
         {
-            info.ArgumentList.Insert(1, "-v");
+            info.ArgumentList.Insert(0, "-v");
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"{_program} did not start");
+        var process = await ChildProcessLauncher.StartAsync(info);
         _process = process;
         var stderr = process.StandardError.ReadToEndAsync();
         _ = stderr.ContinueWith(t => File.WriteAllText(Path.Combine(Directory, $"stderr-{process.Id}.log"), t.IsCompletedSuccessfully ? t.Result : "?"), TaskScheduler.Default);

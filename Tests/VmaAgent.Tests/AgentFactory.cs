@@ -1,13 +1,8 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Migration.Contracts.Progress;
-using Migration.Contracts.Status;
-using Migration.VmaAgent.Sources;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.VmaAgent;
 
@@ -15,43 +10,22 @@ namespace Migration.Tests.VmaAgent;
 /// The real agent on tiny disks (1 MiB, 4 KiB blocks) with images in a temp directory of its own. Subclasses pick
 /// the pace: no cap for flow tests, a cap for tests that must catch a job while it runs.
 /// </summary>
-public abstract class AgentFactory : WebApplicationFactory<global::Migration.VmaAgent.Program>
+public abstract class AgentFactory() : SimulatedAgentFactory(Path.Combine(Path.GetTempPath(), "vma-tests-" + Guid.NewGuid().ToString("N")))
 {
-    protected AgentFactory()
-    {
-        TargetDirectory = Path.Combine(Path.GetTempPath(), "vma-tests-" + Guid.NewGuid().ToString("N"));
-    }
-
-    public string TargetDirectory { get; }
-
     protected virtual long ThroughputCap => 0;
 
     protected virtual int MaxConcurrentJobs => 8;
 
-    public SimulatedInventory Inventory => Services.GetRequiredService<SimulatedInventory>();
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {
-        builder.UseSetting("Vma:Simulated:VmCount", "12");
-        builder.UseSetting("Vma:Simulated:DiskSize", "1MiB");
-        builder.UseSetting("Vma:Simulated:BlockSize", "4KiB");
-        builder.UseSetting("Vma:Simulated:ExtentSize", "64KiB");
-        builder.UseSetting("Vma:Jobs:ChunkSize", "16KiB");
-        builder.UseSetting("Vma:Jobs:StageDelay", "00:00:00");
-        builder.UseSetting("Vma:Jobs:ThroughputCapPerJob", ThroughputCap.ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Vma:Jobs:MaxConcurrentJobs", MaxConcurrentJobs.ToString(CultureInfo.InvariantCulture));
-        builder.UseSetting("Vma:Target:Directory", TargetDirectory);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing && Directory.Exists(TargetDirectory))
-        {
-            Directory.Delete(TargetDirectory, recursive: true);
-        }
-    }
+        ["Vma:Simulated:VmCount"] = "12",
+        ["Vma:Simulated:DiskSize"] = "1MiB",
+        ["Vma:Simulated:BlockSize"] = "4KiB",
+        ["Vma:Simulated:ExtentSize"] = "64KiB",
+        ["Vma:Jobs:ChunkSize"] = "16KiB",
+        ["Vma:Jobs:ThroughputCapPerJob"] = ThroughputCap.ToString(CultureInfo.InvariantCulture),
+        ["Vma:Jobs:MaxConcurrentJobs"] = MaxConcurrentJobs.ToString(CultureInfo.InvariantCulture),
+    };
 }
 
 public sealed class FastAgentFactory : AgentFactory;
@@ -85,37 +59,6 @@ public static class AgentClient
 
         return client.StartAsync(JsonSerializer.Serialize(body));
     }
-
-    public static async Task<ReplicationProgress> ProgressAsync(this HttpClient client, string jobId)
-    {
-        var response = await client.GetAsync($"/api/v1/progress/{jobId}");
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync(ProgressJsonContext.Default.ReplicationProgress))!;
-    }
-
-    public static async Task<ReplicationProgress> WaitAsync(this HttpClient client, string jobId, Func<ReplicationProgress, bool> condition,
-        TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var progress = await client.ProgressAsync(jobId);
-            if (condition(progress))
-            {
-                return progress;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"job {jobId} stayed {progress.Status} in {progress.Stage}: {progress.Error}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    public static Task<ReplicationProgress> WaitFinishedAsync(this HttpClient client, string jobId) =>
-        client.WaitAsync(jobId, p => StatusMapping.IsTerminal(p.Status));
 
     public static Dictionary<string, string> ChangeIds(this ReplicationProgress progress) =>
         progress.Disks.ToDictionary(d => d.Id, d => d.ChangeId!);

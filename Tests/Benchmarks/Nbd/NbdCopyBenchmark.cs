@@ -50,8 +50,8 @@ public static class NbdCopyBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds, ours {requestSize >> 10} KiB x {inFlight} in flight"));
 
-            await using var sourceExport = await Nbdkit.StartAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
-            await using var changedExport = await Nbdkit.StartAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
+            await using var sourceExport = await StartNbdkitAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
+            await using var changedExport = await StartNbdkitAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
             var settings = new TransferSettings(requestSize, inFlight, TimeSpan.FromDays(1));
             var results = new Dictionary<string, List<double>>();
             void Record(string name, long bytes, TimeSpan elapsed)
@@ -65,7 +65,7 @@ public static class NbdCopyBenchmark
             await using (var warm = await FreshTargetAsync(directory, target, size))
             {
                 await OursAsync(sourceExport.Uri, warm.Uri, allocated, fullSync: true, settings, tracking: true);
-                await NbdcopyAsync(sourceExport.LibnbdUri, warm.LibnbdUri);
+                await NbdcopyAsync(Libnbd(sourceExport), Libnbd(warm));
             }
 
             for (var round = 1; round <= rounds; round++)
@@ -77,11 +77,11 @@ public static class NbdCopyBenchmark
                     await using var targetExport = await FreshTargetAsync(directory, target, size);
                     var full = who == "ours"
                         ? await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, tracking: true)
-                        : await NbdcopyAsync(sourceExport.LibnbdUri, targetExport.LibnbdUri);
+                        : await NbdcopyAsync(Libnbd(sourceExport), Libnbd(targetExport));
                     Record($"{who} full", allocatedBytes, full);
                     var incremental = who == "ours"
                         ? await OursAsync(changedExport.Uri, targetExport.Uri, changed, fullSync: false, settings, tracking: true)
-                        : await NbdcopyAsync(changedExport.LibnbdUri, targetExport.LibnbdUri);
+                        : await NbdcopyAsync(Libnbd(changedExport), Libnbd(targetExport));
                     Record($"{who} incremental", changedBytes, incremental);
                     await VerifyAsync(source, target, who);
                 }
@@ -179,7 +179,22 @@ public static class NbdCopyBenchmark
         return merged;
     }
 
-    private static async Task<Nbdkit> FreshTargetAsync(string directory, string target, long size)
+    private static async Task<NbdkitProcess> StartNbdkitAsync(string socket, params string[] arguments)
+    {
+        try
+        {
+            return await NbdkitProcess.StartAsync("nbdkit", socket, arguments, TimeSpan.FromSeconds(15), CancellationToken.None);
+        }
+        catch (NbdException ex)
+        {
+            throw new BenchmarkSetupException(ex.Message);
+        }
+    }
+
+    /// <summary>The export's URI as libnbd's tools take it.</summary>
+    private static string Libnbd(NbdkitProcess export) => "nbd+unix:///?socket=" + export.SocketPath;
+
+    private static async Task<NbdkitProcess> FreshTargetAsync(string directory, string target, long size)
     {
         File.Delete(target);
         await using (var file = File.Create(target))
@@ -187,7 +202,7 @@ public static class NbdCopyBenchmark
             file.SetLength(size);
         }
 
-        return await Nbdkit.StartAsync(Path.Combine(directory, "dst.sock"), "file", "file=" + target);
+        return await StartNbdkitAsync(Path.Combine(directory, "dst.sock"), "file", "file=" + target);
     }
 
     private static async Task<TimeSpan> OursAsync(Uri sourceUri, Uri targetUri, IReadOnlyList<DiskArea> areas, bool fullSync,
