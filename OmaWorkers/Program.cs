@@ -1,6 +1,7 @@
 using Migration.Hosting;
 using Migration.Oma.Bus;
 using Migration.Oma.Hosting;
+using Migration.Oma.Web;
 
 namespace Migration.OmaWorkers;
 
@@ -15,9 +16,11 @@ public partial class Program
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddServiceDefaults(builder.Configuration, "oma-workers");
         builder.Services.AddOmaWorkers(builder.Configuration);
+        builder.Services.AddOmaWeb(builder.Configuration);
         builder.Services.AddMigrationBus(builder.Configuration, (bus, _) => bus.AddOmaWorkerConsumers());
         var app = builder.Build();
         app.MapServiceDefaults();
+        app.MapOmaWeb();
         return app;
     }
 }

@@ -24,12 +24,13 @@ public static class VmaAgentExtensions
         services.AddMetrics();
 
         services.AddSingleton<SimulatedInventory>();
+        services.AddSingleton<SimulatedReadPace>();
         services.AddSingleton<IReplicationSource>(provider =>
         {
             var vma = provider.GetRequiredService<IOptions<VmaOptions>>().Value;
             IReplicationSource source = vma.Source switch
             {
-                VmaSourceKind.Simulated => new SimulatedSource(provider.GetRequiredService<SimulatedInventory>()),
+                VmaSourceKind.Simulated => new SimulatedSource(provider.GetRequiredService<SimulatedInventory>(), provider.GetRequiredService<SimulatedReadPace>()),
                 VmaSourceKind.VSphere => ActivatorUtilities.CreateInstance<Sources.VSphere.VSphereSource>(provider),
                 var other => throw new InvalidOperationException($"Vma:Source={other} is not available in this build"),
             };

@@ -54,9 +54,10 @@ servers_ensure_packages() {
 # prometheus brings promtool and the server the alert-rule and dashboard tests run; kubectl (Debian's
 # kubernetes-client, unless a kubectl is already installed) renders the Kubernetes overlays; golang-go and
 # golang-github-vmware-govmomi-dev build the vCenter simulator fixture (scripts/vcsim.sh); nbdkit, libnbd-bin
-# (nbdcopy, nbdinfo) and qemu-utils (qemu-nbd) are the NBD servers and tools of Tests/Nbd.Tests and the nbd benchmark.
+# (nbdcopy, nbdinfo) and qemu-utils (qemu-nbd) are the NBD servers and tools of Tests/Nbd.Tests and the nbd benchmark;
+# chromium is the headless browser Tests/Web.Tests drives (Playwright over its executable path, no browser download).
 servers_install() {
-  local packages=(postgresql rabbitmq-server prometheus golang-go golang-github-vmware-govmomi-dev nbdkit libnbd-bin qemu-utils)
+  local packages=(postgresql rabbitmq-server prometheus golang-go golang-github-vmware-govmomi-dev nbdkit libnbd-bin qemu-utils chromium)
   command -v kubectl >/dev/null || packages+=(kubernetes-client)
   servers_ensure_packages "${packages[@]}"
 }

@@ -22,6 +22,7 @@ public static class DemoCommand
         var db = CliOptions.Database();
         var timeout = CliOptions.OptionalInt("--timeout-minutes", 1, 24 * 60, "Minutes all jobs may take (default 5, with --vcenter 10)", "M");
         var nbd = CliOptions.Flag("--nbd", "The whole data path over NBD: nbdkit serves each source snapshot disk and each target image");
+        var web = CliOptions.Flag("--web", "Print the address of the live web view (the OMA's read-only API and page), served until the demo ends");
         var targets = CliOptions.Text("--targets", "DIR", "Directory of the target images (default data/targets)");
         var vcenter = CliOptions.Text("--vcenter", "URL", "Run against this vCenter (or the simulator) instead of the simulated source: its SDK URL, e.g. https://vcenter.example/sdk");
         var username = CliOptions.Text("--username", "U", "vCenter user (with --vcenter)");
@@ -36,7 +37,7 @@ public static class DemoCommand
 
         var command = new Command("demo", "Run everything in one process and replicate VMs: a full sync, then an incremental; exit 0 when every job succeeded and every target equals its source")
         {
-            vms, diskSize, db, timeout, nbd, targets, vcenter, username, password, insecure, thumbprint, vm,
+            vms, diskSize, db, timeout, nbd, web, targets, vcenter, username, password, insecure, thumbprint, vm,
         };
         command.Validators.Add(result =>
         {
@@ -68,12 +69,12 @@ public static class DemoCommand
                 return VCenterDemoCommand.RunAsync(login, parsed.GetValue(vm) ?? [], run, ct);
             }
 
-            return RunAsync(parsed.GetValue(vms), parsed.GetValue(diskSize), parsed.GetValue(nbd), run, ct);
+            return RunAsync(parsed.GetValue(vms), parsed.GetValue(diskSize), parsed.GetValue(nbd), run, ct, parsed.GetValue(web));
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(int vmCount, ByteSize diskSize, bool nbd, DemoRun run, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(int vmCount, ByteSize diskSize, bool nbd, DemoRun run, CancellationToken cancellationToken, bool web = false)
     {
         AnsiConsole.MarkupLine($"[bold]Replication demo[/]: {vmCount} simulated VM(s), disks of {Markup.Escape(diskSize.ToString())}, database {Markup.Escape(Path.GetFullPath(run.DatabasePath))}");
         var system = await run.StartSystemAsync(new Dictionary<string, string?>
@@ -85,6 +86,12 @@ public static class DemoCommand
         await using (system)
         {
             AnsiConsole.MarkupLine($"VMA agent at {system.VmaUrl}; workers and scheduler in-process (in-memory bus, SQLite)");
+            if (web)
+            {
+                // Printed plainly (not as markup) so scripts and tests can read the address from the line.
+                Console.WriteLine($"Live view: {system.VmaUrl} (read-only API at {new Uri(system.VmaUrl, "api/v1/jobs")}; up until the demo ends)");
+            }
+
             var vms = system.Inventory.Vms.Select(v => v.Name).ToList();
             await using var exports = nbd ? await DemoNbdExports.StartAsync(system.Inventory, run.TargetDirectory, cancellationToken) : null;
             if (exports is not null)

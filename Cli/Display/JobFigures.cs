@@ -1,5 +1,6 @@
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.Oma.Progress;
 
 namespace Migration.Cli.Display;
 
@@ -22,10 +23,10 @@ public sealed record JobFigures(TimeSpan Elapsed, long AverageBps, TimeSpan? Eta
         TimeSpan? eta = null;
         if (!finished && !silent)
         {
-            // The progress document's own estimate when it carries one; else what is left at the recent rate.
+            // The estimate given, else the OMA's from the row (the VMA's eta_seconds when it sent one), else what is left at the recent rate.
             var rate = job.TransferSpeedBps > 0 ? job.TransferSpeedBps : average;
             var left = Math.Max(0, job.TotalBytes - job.BytesTransferred);
-            eta = etaSeconds is { } given ? TimeSpan.FromSeconds(given)
+            eta = (etaSeconds ?? JobEta.Seconds(job, null, now)) is { } given ? TimeSpan.FromSeconds(given)
                 : rate > 0 && job.TotalBytes > 0 ? TimeSpan.FromSeconds((double)left / rate)
                 : null;
         }

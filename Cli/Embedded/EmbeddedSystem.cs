@@ -9,6 +9,7 @@ using Migration.OmaWorkers;
 using Migration.Oma.Bus;
 using Migration.Oma.Hosting;
 using Migration.Oma.Persistence;
+using Migration.Oma.Web;
 using Migration.Scheduler;
 using Migration.Scheduler.Messages;
 using Migration.VmaAgent;
@@ -30,7 +31,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         VmaUrl = vmaUrl;
     }
 
-    /// <summary>The agent's base URL (Kestrel on a free loopback port).</summary>
+    /// <summary>The agent's base URL (Kestrel on a free loopback port); the OMA's read-only API and live page are served there too.</summary>
     public Uri VmaUrl { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -59,6 +60,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
         builder.Services.AddVmaAgent(builder.Configuration);
         builder.Services.AddOmaWorkers(builder.Configuration);
         builder.Services.AddPollScheduler(builder.Configuration);
+        builder.Services.AddOmaWeb(builder.Configuration);
         builder.Services.AddMigrationBus(builder.Configuration, (bus, options) =>
         {
             bus.AddOmaWorkerConsumers();
@@ -70,6 +72,7 @@ public sealed class EmbeddedSystem : IAsyncDisposable
 
         var app = builder.Build();
         app.MapVmaAgent(includeHostEndpoints: false);
+        app.MapOmaWeb(includeOpenApi: false);
         app.MapServiceDefaults();
         await app.StartAsync(cancellationToken);
 

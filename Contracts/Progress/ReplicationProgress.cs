@@ -48,6 +48,12 @@ public sealed record AggregateProgress
     public long ThroughputBps { get; init; }
 
     public double Percent { get; init; }
+
+    /// <summary>
+    /// Addition: seconds until the planned bytes are moved, from the moving average of the throughput
+    /// (<see cref="EtaEstimator"/>), to a tenth of a second; null before the transfer has a rate, 0 once every byte is moved.
+    /// </summary>
+    public double? EtaSeconds { get; init; }
 }
 
 public sealed record CbtInfo

@@ -36,6 +36,9 @@ public sealed class ReplicationState : SagaStateMachineInstance
 
     public long TransferSpeedBps { get; set; }
 
+    /// <summary>The VMA's <c>aggregate.eta_seconds</c> of the written observation, rounded up (null: it gave none).</summary>
+    public int? EtaSeconds { get; set; }
+
     public string? ErrorMessage { get; set; }
 
     public string VmaUrl { get; set; } = "";

@@ -49,6 +49,11 @@ public static class ProgressAnswerValidator
             return aggregate;
         }
 
+        if (progress.Aggregate?.EtaSeconds is < 0)
+        {
+            return "the VMA sent a negative aggregate.eta_seconds";
+        }
+
         if (progress.Disks is null || progress.Disks.Count > MaxDisks)
         {
             return $"the VMA listed more than {MaxDisks} disks";

@@ -20,6 +20,7 @@ public static class Program
                 "pipeline" => await PipelineLoad.RunAsync(rest),
                 "vma-progress" => await VmaProgressLoad.RunAsync(rest),
                 "nbd" => await Nbd.NbdCopyBenchmark.RunAsync(rest),
+                Eta.EtaAccuracy.Command => await Eta.EtaAccuracy.RunAsync(rest),
                 "archive" => await Archive.ArchiveBenchmark.RunAsync(rest),
                 EmbeddedHost.Command => await EmbeddedHost.RunAsync(rest),
                 Kestrel.ProgressVsKestrel.Command => await Kestrel.ProgressVsKestrel.RunAsync(rest),
@@ -41,6 +42,7 @@ public static class Program
                        [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
                    dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
+                   dotnet run -c Release --project Tests/Benchmarks -- eta [--disk-size 48MiB --rate 4MiB --eta-window 00:00:10 --out FILE]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-vs-kestrel [--jobs 100 --rounds 3 --seconds 10 --connections 32]
                    dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 1000 --runs 20]
             pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.

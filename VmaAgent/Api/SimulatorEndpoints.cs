@@ -26,7 +26,35 @@ public static class SimulatorEndpoints
             inventory.ResetChangeTracking(name);
             return TypedResults.Json(ToDto(inventory.GetVm(name)), SimulatorJsonContext.Default.SimulatedVmDto);
         });
+        simulator.MapPut("/read-rate", SetReadRateAsync);
         return endpoints;
+    }
+
+    /// <summary>200 the new rate; 400 a body without a non-negative <c>bytes_per_second</c>.</summary>
+    public static async Task<IResult> SetReadRateAsync(HttpRequest http, SimulatedReadPace pace, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync(http, loggers.CreateLogger(typeof(SimulatorEndpoints).FullName!), optional: false, cancellationToken);
+        if (body.Refusal is not null)
+        {
+            return body.Refusal;
+        }
+
+        ReadRateDto? request = null;
+        try
+        {
+            request = JsonSerializer.Deserialize(body.Body!, SimulatorJsonContext.Default.ReadRateDto);
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (request is not { BytesPerSecond: >= 0 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["bytes_per_second"] = ["must be a whole number ≥ 0 (0: no limit)"] });
+        }
+
+        pace.BytesPerSecond = request.BytesPerSecond!.Value;
+        return TypedResults.Json(request, SimulatorJsonContext.Default.ReadRateDto);
     }
 
     /// <summary>200 what was written; 400 invalid body; 404 unknown VM.</summary>
@@ -101,6 +129,8 @@ public sealed record ChangeRequestDto
     public long? Seed { get; init; }
 }
 
+public sealed record ReadRateDto(long? BytesPerSecond);
+
 public sealed record AreaDto(long Offset, long Length);
 
 public sealed record DiskChangeDto(string Id, string ChangeId, long Bytes, IReadOnlyList<AreaDto> Areas);
@@ -113,6 +143,7 @@ public sealed record SimulatedVmDto(string Name, string Moref, string Uuid, IRea
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(ChangeRequestDto))]
+[JsonSerializable(typeof(ReadRateDto))]
 [JsonSerializable(typeof(VmChangeDto))]
 [JsonSerializable(typeof(SimulatedVmDto))]
 [JsonSerializable(typeof(List<SimulatedVmDto>))]

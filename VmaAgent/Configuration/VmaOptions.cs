@@ -55,6 +55,12 @@ public sealed class FileTargetOptions
 
 public sealed class SimulatedSourceOptions
 {
+    /// <summary>
+    /// Bytes per second all simulated disks together can be read; 0 = as fast as the machine goes. Changeable while
+    /// jobs run with <c>PUT /api/v1/simulator/read-rate</c>. Default 0.
+    /// </summary>
+    public ByteSize ReadRate { get; set; }
+
     /// <summary>How many VMs the inventory holds: <c>demo-vm-1</c> … <c>demo-vm-N</c>. Default 3.</summary>
     public int VmCount { get; set; } = 3;
 
@@ -109,6 +115,14 @@ public sealed class JobOptions
 
     /// <summary>Window of the throughput moving average. Default 3 s.</summary>
     public TimeSpan ThroughputWindow { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Window of the moving median of one-second throughputs that the progress document's <c>eta_seconds</c> divides by.
+    /// Default 10 s: a dip or burst shorter than 5 s leaves the estimate alone, a lasting change is followed within 5 s.
+    /// </summary>
+    public TimeSpan EtaWindow { get; set; } = DefaultEtaWindow;
+
+    public static readonly TimeSpan DefaultEtaWindow = TimeSpan.FromSeconds(10);
 
     /// <summary>How long a finished job stays queryable. Default 24 h.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);

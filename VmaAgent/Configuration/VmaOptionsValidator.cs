@@ -98,6 +98,11 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
             failures.Add("Vma:Jobs:ThroughputWindow must be positive");
         }
 
+        if (jobs.EtaWindow <= TimeSpan.Zero)
+        {
+            failures.Add("Vma:Jobs:EtaWindow must be positive");
+        }
+
         if (jobs.Retention < TimeSpan.Zero || jobs.RetentionSweepInterval <= TimeSpan.Zero)
         {
             failures.Add("Vma:Jobs:Retention must not be negative and Vma:Jobs:RetentionSweepInterval must be positive");

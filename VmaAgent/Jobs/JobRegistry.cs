@@ -23,7 +23,8 @@ public sealed class JobRegistry(TimeProvider time, IOptions<VmaOptions> options,
             return (existing, false);
         }
 
-        var job = new ReplicationJob(jobId, fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping);
+        var job = new ReplicationJob(jobId, fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping,
+            options.Value.Jobs.EtaWindow);
         if (!_jobs.TryAdd(jobId, job))
         {
             job.DisposeCancellation();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Migration.Contracts.Progress;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
+using Migration.VmaAgent.Configuration;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Transfer;
 
@@ -17,6 +18,7 @@ public sealed class ReplicationJob
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly List<DiskJobState> _disks;
+    private readonly MedianThroughputMeter _etaMeter;
     private readonly CancellationTokenSource _cancellation;
     private IReadOnlyList<NbdExport> _exports = [];
     private readonly List<JobNote> _notes = [];
@@ -28,7 +30,7 @@ public sealed class ReplicationJob
     private bool _cancellationDisposed;
 
     internal ReplicationJob(string jobId, string fingerprint, StartReplicationRequest request, SourceVm vm,
-        TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping)
+        TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping, TimeSpan? etaWindow = null)
     {
         JobId = jobId;
         Fingerprint = fingerprint;
@@ -38,6 +40,7 @@ public sealed class ReplicationJob
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
         StartedAt = time.GetUtcNow();
         _disks = [.. vm.Disks.Select((disk, index) => new DiskJobState(index, disk, new ThroughputMeter(time, throughputWindow)))];
+        _etaMeter = new MedianThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow);
         _snapshot = Build(StartedAt);
     }
 
@@ -142,6 +145,7 @@ public sealed class ReplicationJob
         var disk = _disks[index];
         disk.Status = VmaDiskStatus.Streaming;
         disk.Meter.Record(disk.BytesTransferred);
+        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
     });
 
     /// <summary>
@@ -193,6 +197,7 @@ public sealed class ReplicationJob
         disk.ResumeBase = Math.Min(promisedBytes, disk.PlannedBytes);
         disk.Promised = Math.Max(disk.ResumeBase, flushedBytes);
         disk.Meter.Record(disk.BytesTransferred);
+        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
     });
 
     internal void CompleteDisk(int index) => Update(() => _disks[index].Status = VmaDiskStatus.Completed);
@@ -239,6 +244,14 @@ public sealed class ReplicationJob
         }
     }
 
+    /// <summary>Only while bytes move (or once they all did): before the transfer no rate is known, after a failure none is coming.</summary>
+    private double? EtaSeconds(long total, long transferred) => _status switch
+    {
+        VmaJobStatus.Streaming => EtaEstimator.Seconds(total, transferred, _etaMeter.BytesPerSecond()) is { } eta ? Math.Round(eta, 1) : null,
+        VmaJobStatus.Finalizing or VmaJobStatus.Succeeded => 0,
+        _ => null,
+    };
+
     private ProgressSnapshot Build(DateTimeOffset now)
     {
         var disks = _disks.Select(d => d.ToProgress()).ToList();
@@ -260,6 +273,7 @@ public sealed class ReplicationJob
                 BytesTransferred = transferred,
                 ThroughputBps = disks.Sum(d => d.ThroughputBps),
                 Percent = Math.Min(percent, 100.0),
+                EtaSeconds = EtaSeconds(total, transferred),
             },
             Cbt = new CbtInfo
             {

@@ -2,8 +2,8 @@ using Migration.Contracts.Vma;
 
 namespace Migration.VmaAgent.Sources;
 
-/// <summary><see cref="IReplicationSource"/> over the <see cref="SimulatedInventory"/>.</summary>
-public sealed class SimulatedSource(SimulatedInventory inventory) : IReplicationSource
+/// <summary><see cref="IReplicationSource"/> over the <see cref="SimulatedInventory"/>, read at the pace of <see cref="SimulatedReadPace"/> when one is given.</summary>
+public sealed class SimulatedSource(SimulatedInventory inventory, SimulatedReadPace? pace = null) : IReplicationSource
 {
     public string Kind => "Simulated";
 
@@ -29,17 +29,17 @@ public sealed class SimulatedSource(SimulatedInventory inventory) : IReplication
     public ValueTask<ISourceSnapshot> CreateSnapshotAsync(SourceVm vm, string snapshotName, CancellationToken cancellationToken)
     {
         var frozen = inventory.GetVm(vm.Name).Disks.ToDictionary(d => d.Id, d => d.Current, StringComparer.Ordinal);
-        return ValueTask.FromResult<ISourceSnapshot>(new Snapshot(frozen));
+        return ValueTask.FromResult<ISourceSnapshot>(new Snapshot(frozen, pace));
     }
 
-    private sealed class Snapshot(IReadOnlyDictionary<string, SimulatedDiskState> disks) : ISourceSnapshot
+    private sealed class Snapshot(IReadOnlyDictionary<string, SimulatedDiskState> disks, SimulatedReadPace? pace) : ISourceSnapshot
     {
         public string ChangeIdOf(string diskId) => State(diskId).ChangeId;
 
         public ValueTask<ChangedAreasResult> QueryChangedAreasAsync(string diskId, string changeId, CancellationToken cancellationToken) =>
             ValueTask.FromResult(State(diskId).ChangedAreas(changeId));
 
-        public ISourceDisk OpenDisk(string diskId) => new FrozenDisk(diskId, State(diskId));
+        public ISourceDisk OpenDisk(string diskId) => new FrozenDisk(diskId, State(diskId), pace);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -47,7 +47,7 @@ public sealed class SimulatedSource(SimulatedInventory inventory) : IReplication
             disks.GetValueOrDefault(diskId) ?? throw new KeyNotFoundException($"the snapshot has no disk '{diskId}'");
     }
 
-    private sealed class FrozenDisk(string id, SimulatedDiskState state) : ISourceDisk
+    private sealed class FrozenDisk(string id, SimulatedDiskState state, SimulatedReadPace? pace) : ISourceDisk
     {
         public string Id => id;
 
@@ -57,7 +57,7 @@ public sealed class SimulatedSource(SimulatedInventory inventory) : IReplication
         {
             cancellationToken.ThrowIfCancellationRequested();
             state.Read(offset, buffer.Span);
-            return ValueTask.CompletedTask;
+            return pace is null || pace.BytesPerSecond == 0 ? ValueTask.CompletedTask : pace.WaitAsync(buffer.Length, cancellationToken);
         }
     }
 }

@@ -42,6 +42,9 @@ public sealed record JobView
     public long BytesTransferred { get; init; }
     public long TotalBytes { get; init; }
     public long TransferSpeedBps { get; init; }
+
+    /// <summary>The VMA's estimate at the last written observation (whole seconds); null when it gave none.</summary>
+    public long? EtaSeconds { get; init; }
     public string? ErrorMessage { get; init; }
     public string VmName { get; init; } = "";
     public string VmaUrl { get; init; } = "";

@@ -58,6 +58,7 @@ public sealed class ApplyProgressActivity(JobLog jobLog, TimeProvider time, IOpt
         job.TotalBytes = progress.Aggregate.TotalBytes;
         job.BytesTransferred = Math.Max(job.BytesTransferred, progress.Aggregate.BytesTransferred);
         job.TransferSpeedBps = progress.Aggregate.ThroughputBps;
+        job.EtaSeconds = progress.Aggregate.EtaSeconds is { } eta ? (int)Math.Ceiling(Math.Min(eta, int.MaxValue)) : null;
         job.StartedAt ??= progress.StartedAt;
         if (progress.Stage > ReplicationStage.QueryCBT || StatusMapping.IsTerminal(progress.Status))
         {

@@ -16,7 +16,7 @@ public abstract class SqlDialect
 
     private const string JobViewColumns =
         "id AS Id, status AS Status, current_operation AS CurrentOperation, progress_percent AS ProgressPercent, " +
-        "bytes_transferred AS BytesTransferred, total_bytes AS TotalBytes, transfer_speed_bps AS TransferSpeedBps, " +
+        "bytes_transferred AS BytesTransferred, total_bytes AS TotalBytes, transfer_speed_bps AS TransferSpeedBps, eta_seconds AS EtaSeconds, " +
         "error_message AS ErrorMessage, vm_name AS VmName, vma_url AS VmaUrl, sync_type AS SyncType, " +
         "created_at AS CreatedAt, updated_at AS UpdatedAt, started_at AS StartedAt, completed_at AS CompletedAt, " +
         "last_contact_at AS LastContactAt, next_poll_at AS NextPollAt, " +
@@ -64,6 +64,8 @@ public abstract class SqlDialect
         return type == typeof(DateTimeOffset) ? DbType.DateTimeOffset
             : type == typeof(Guid) ? DbType.Guid
             : type == typeof(string) ? DbType.String
+            : type == typeof(int) ? DbType.Int32
+            : type == typeof(long) ? DbType.Int64
             : null;
     }
 
@@ -272,6 +274,26 @@ public abstract class SqlDialect
 
     public string Jobs { get => field ??= SelectTop("@Limit", $"{JobViewColumns} FROM replication_jobs ORDER BY created_at DESC, id"); }
 
+    /// <summary>One page of <see cref="Jobs"/> (<c>@Limit</c> rows after <c>@Offset</c>), for the read-only API.</summary>
+    public string JobsPage { get => field ??= SelectPage($"{JobViewColumns} FROM replication_jobs ORDER BY created_at DESC, id"); }
+
+    /// <summary><see cref="JobsPage"/> of the jobs whose status is <c>@Status</c>.</summary>
+    public string JobsPageByStatus
+    {
+        get => field ??= SelectPage($"{JobViewColumns} FROM replication_jobs WHERE status = @Status ORDER BY created_at DESC, id");
+    }
+
+    /// <summary>The newest <c>@Limit</c> cbt_history rows of the VM <c>@VmName</c>'s jobs (its earlier syncs, for an ETA).</summary>
+    public string VmCbtHistory
+    {
+        get => field ??= SelectTop(
+            "@Limit",
+            "h.id AS Id, h.job_id AS JobId, h.disk_id AS DiskId, h.change_id AS ChangeId, h.previous_change_id AS PreviousChangeId, " +
+            "h.sync_type AS SyncType, h.blocks_changed AS BlocksChanged, h.bytes_transferred AS BytesTransferred, " +
+            "h.sync_duration_seconds AS SyncDurationSeconds, h.sync_success AS SyncSuccess, h.created_at AS CreatedAt " +
+            "FROM cbt_history h INNER JOIN replication_jobs j ON j.id = h.job_id WHERE j.vm_name = @VmName ORDER BY h.created_at DESC, h.id DESC");
+    }
+
     public string Disks
     {
         get => field ??=
@@ -359,6 +381,9 @@ public abstract class SqlDialect
             [nameof(Health)] = Health,
             [nameof(Job)] = Job,
             [nameof(Jobs)] = Jobs,
+            [nameof(JobsPage)] = JobsPage,
+            [nameof(JobsPageByStatus)] = JobsPageByStatus,
+            [nameof(VmCbtHistory)] = VmCbtHistory,
             [nameof(Disks)] = Disks,
             [nameof(CbtHistoryOfJob)] = CbtHistoryOfJob,
             [nameof(JobLogOfJob)] = JobLogOfJob,
@@ -382,6 +407,9 @@ public abstract class SqlDialect
 
     /// <summary>A SELECT of at most <paramref name="limitParameter"/> rows; <paramref name="rest"/> starts after SELECT.</summary>
     protected virtual string SelectTop(string limitParameter, string rest) => $"SELECT {rest} LIMIT {limitParameter}";
+
+    /// <summary>A SELECT of <c>@Limit</c> rows after skipping <c>@Offset</c>; <paramref name="rest"/> starts after SELECT and ends with its ORDER BY.</summary>
+    protected virtual string SelectPage(string rest) => $"SELECT {rest} LIMIT @Limit OFFSET @Offset";
 
     /// <summary>
     /// An INSERT that adds nothing (0 rows) when a unique key already holds the row; one condition per unique key, so

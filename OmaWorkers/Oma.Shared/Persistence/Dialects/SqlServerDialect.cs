@@ -31,6 +31,8 @@ public sealed class SqlServerDialect : SqlDialect
         $"WHERE {DueCondition} AND {Unclaimed} ORDER BY next_poll_at, id) " +
         "UPDATE due SET poll_claimed_until = @Until OUTPUT inserted.id AS JobId, inserted.vma_url AS VmaUrl;";
 
+    protected override string SelectPage(string rest) => $"SELECT {rest} OFFSET @Offset ROWS FETCH NEXT @Limit ROWS ONLY";
+
     /// <summary>One NOT EXISTS per key: an OR of two keys under UPDLOCK, HOLDLOCK compiles to a scan that range-locks the table.</summary>
     public override string InsertUnlessExists(string table, string columns, string values, params string[] keyConditions) =>
         $"INSERT INTO {table} ({columns}) SELECT {values} WHERE " +
