@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Migration.Cli.CommandLine;
 
 namespace Migration.Cli;
@@ -8,12 +9,19 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         using var cancel = new CancellationTokenSource();
+        // The first Ctrl-C (or SIGTERM) asks the command to stop cleanly (the demo cancels its jobs); a second one ends
+        // the process at once.
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
-            e.Cancel = true;
+            e.Cancel = !cancel.IsCancellationRequested;
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = !cancel.IsCancellationRequested;
+            cancel.Cancel();
+        });
         try
         {
             return await CliApp.RunAsync(args, cancel.Token);

@@ -12,7 +12,7 @@ public static class PollSchedulerSetup
     /// <summary>
     /// Adds Quartz (hosted, jobs built by the container) on the store <c>Scheduler:Quartz</c> names, with the one
     /// repeating poll sweep: every <c>Tracking:PollInterval</c>, forever, skipping missed firings rather than
-    /// bursting them. The sweep needs an <see cref="IJobQueries"/> and the bus; the host registers both.
+    /// bursting them. The sweep needs an <see cref="IPollSweepStore"/>, an <see cref="IJobQueries"/> and the bus; the host registers both.
     /// </summary>
     public static IServiceCollection AddPollScheduler(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,6 +24,7 @@ public static class PollSchedulerSetup
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RecentPolls>();
         services.TryAddSingleton<KnownActiveJobs>();
+        services.TryAddSingleton<ContactTimeoutSweep>();
         services.AddHostedService<OutagePolling>();
 
         var tracking = configuration.GetSection(TrackingOptions.Section).Get<TrackingOptions>() ?? new TrackingOptions();

@@ -15,10 +15,12 @@ public static class DemoPhase
         SyncType syncType,
         DateTimeOffset deadline,
         CancellationToken cancellationToken,
-        DemoNbdExports? exports = null)
+        DemoNbdExports? exports = null,
+        ICollection<string>? started = null)
     {
         foreach (var (jobId, vm) in jobs)
         {
+            started?.Add(jobId);
             await system.StartReplicationAsync(jobId, vm, syncType, cancellationToken: cancellationToken, target: exports?.TargetOf(vm));
         }
 

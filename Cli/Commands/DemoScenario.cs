@@ -33,13 +33,27 @@ public sealed class DemoScenario
     /// <summary>Compares every target image with its source; runs when every job completed.</summary>
     public required Func<CancellationToken, Task<IEnumerable<string>>> CompareTargetsAsync { get; init; }
 
+    /// <summary>Runs the demo; interrupted (Ctrl-C, SIGTERM), it cancels the jobs it started and returns 130.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var started = new List<string>();
+        try
+        {
+            return await RunPhasesAsync(started, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return await DemoInterruption.CancelStartedJobsAsync(System, started);
+        }
+    }
+
+    private async Task<int> RunPhasesAsync(List<string> started, CancellationToken cancellationToken)
     {
         var time = System.Services.GetRequiredService<TimeProvider>();
         var run = time.GetUtcNow().ToString("HHmmss", CultureInfo.InvariantCulture);
         var deadline = time.GetUtcNow() + Run.Timeout;
 
-        var full = await DemoPhase.RunAsync(System, [.. Vms.Select(vm => ($"{vm}-full-{run}", vm))], SyncType.Full, deadline, cancellationToken, Exports);
+        var full = await DemoPhase.RunAsync(System, [.. Vms.Select(vm => ($"{vm}-full-{run}", vm))], SyncType.Full, deadline, cancellationToken, Exports, started);
         var fullCompleted = full.Count == Vms.Count && full.All(j => j.Status == StatusMapping.Completed);
         if (fullCompleted && BeforeIncremental is not null)
         {
@@ -47,7 +61,7 @@ public sealed class DemoScenario
         }
 
         var incremental = fullCompleted
-            ? await DemoPhase.RunAsync(System, [.. Vms.Select(vm => ($"{vm}-incr-{run}", vm))], SyncType.Incremental, deadline, cancellationToken, Exports)
+            ? await DemoPhase.RunAsync(System, [.. Vms.Select(vm => ($"{vm}-incr-{run}", vm))], SyncType.Incremental, deadline, cancellationToken, Exports, started)
             : [];
 
         var all = full.Concat(incremental).ToList();

@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Migration.Oma;
+using Migration.Oma.Persistence;
 using Migration.Contracts;
 using Migration.OmaWorkers.Telemetry;
 using Migration.OmaWorkers.Vma;
@@ -11,6 +12,7 @@ namespace Migration.OmaWorkers.Consumers;
 public sealed partial class PollProgressConsumer(
     VmaClient vma,
     PollsInFlight inFlight,
+    IPollSweepStore claims,
     OmaMetrics metrics,
     TimeProvider time,
     IOptions<TrackingOptions> options,
@@ -18,20 +20,34 @@ public sealed partial class PollProgressConsumer(
 {
     public async Task Consume(ConsumeContext<PollProgress> context)
     {
+        var answered = false;
+        try
+        {
+            answered = await PollAsync(context);
+        }
+        finally
+        {
+            await ReleaseClaimAsync(context.Message, answered);
+        }
+    }
+
+    /// <summary>Polls once; true when the VMA answered with a document the saga will apply.</summary>
+    private async Task<bool> PollAsync(ConsumeContext<PollProgress> context)
+    {
         var poll = context.Message;
         var age = time.GetUtcNow() - poll.RequestedAt;
         if (age > options.Value.PollStaleAfter)
         {
             LogStale(logger, poll.JobId, age);
             metrics.PollDroppedStale();
-            return; // a newer sweep has asked again: missed polls are skipped, not burst
+            return false; // a newer sweep has asked again: missed polls are skipped, not burst
         }
 
         using var lease = inFlight.TryBegin(poll.JobId);
         if (lease is null)
         {
             LogStillInFlight(logger, poll.JobId);
-            return;
+            return false;
         }
 
         var sent = time.GetTimestamp();
@@ -47,7 +63,7 @@ public sealed partial class PollProgressConsumer(
                 ObservedAt = time.GetUtcNow(),
                 RequestedAt = poll.RequestedAt,
             });
-            return;
+            return true;
         }
 
         metrics.PollFailed(poll.VmaUrl, roundTrip, result.FailureReason ?? PollFailureReason.Unreachable);
@@ -61,7 +77,34 @@ public sealed partial class PollProgressConsumer(
             HttpStatus = result.HttpStatus,
             JobUnknownToVma = result.JobUnknown,
         });
+        return false;
     }
+
+    /// <summary>
+    /// The poll is done: the sweep may claim the job again. After an answer at once (the saga sets the next poll one
+    /// interval after the sweep asked, which is the next sweep anyway); after a failure a quarter interval from now,
+    /// so that the saga has set the next poll later (the backoff) before the sweep can claim the job again.
+    /// </summary>
+    private async Task ReleaseClaimAsync(PollProgress poll, bool answered)
+    {
+        if (poll.ClaimedUntil is not { } until || !JobIdentity.IsValid(poll.JobId))
+        {
+            return;
+        }
+
+        try
+        {
+            var releasedAt = answered ? time.GetUtcNow() : time.GetUtcNow() + (options.Value.PollInterval / 4);
+            await claims.ReleaseAsync(poll.JobId, until, releasedAt, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogReleaseFailed(logger, poll.JobId, ex.Message); // the claim ends by itself at its lease
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Could not release the poll claim of job {JobId} ({Error}): the next poll waits for the claim to expire")]
+    private static partial void LogReleaseFailed(ILogger logger, string jobId, string error);
 
     [LoggerMessage(LogLevel.Debug, "Dropped a poll of job {JobId}: the previous one is still waiting for the VMA")]
     private static partial void LogStillInFlight(ILogger logger, string jobId);

@@ -32,6 +32,19 @@ public sealed class TrackingOptions
     /// <summary>A poll request older than this when consumed is dropped (missed polls are skipped, not burst).</summary>
     public TimeSpan PollStaleAfter { get; set; } = TimeSpan.FromSeconds(4);
 
+    /// <summary>
+    /// How long past the contact timeout the sweep waits before it sends the saga a <c>ContactTimeout</c> itself (the
+    /// scheduled one may have been lost with a scheduler's memory); the saga's own timer normally fires first.
+    /// </summary>
+    public TimeSpan ContactTimeoutGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a sweep's claim on a job keeps any other poll of it from starting: the longest a poll can live (its
+    /// queue wait, then its HTTP timeout) and one interval. The worker releases the claim as soon as the poll is done;
+    /// a claim whose worker died ends by itself.
+    /// </summary>
+    public TimeSpan PollClaimLease => PollStaleAfter + HttpTimeout + PollInterval;
+
     /// <summary>Most polls one sweep publishes.</summary>
     public int SweepBatchSize { get; set; } = 10_000;
 

@@ -17,6 +17,10 @@ public static class JobFacts
     public static bool HasContactSince(this ReplicationState job, ProgressPollFailed failed) =>
         job.LastContactAt is { } lastContact && failed.FailedAt <= lastContact;
 
+    /// <summary>This failed poll, or a later one, is counted already (a redelivered failure).</summary>
+    public static bool HasCounted(this ReplicationState job, ProgressPollFailed failed) =>
+        job.LastPollFailedAt is { } counted && failed.FailedAt <= counted;
+
     /// <summary>When the job fails for want of contact.</summary>
     public static DateTimeOffset ContactDeadline(this ReplicationState job, TimeSpan contactTimeout) =>
         (job.LastContactAt ?? job.CreatedAt) + contactTimeout;

@@ -81,6 +81,9 @@ public sealed class ReplicationState : SagaStateMachineInstance
 
     public int ConsecutivePollFailures { get; set; }
 
+    /// <summary>When the newest failed poll counted in <see cref="ConsecutivePollFailures"/> failed (a redelivery is not counted again).</summary>
+    public DateTimeOffset? LastPollFailedAt { get; set; }
+
     /// <summary>Token of the scheduled <c>ContactTimeout</c> (stale tokens are ignored).</summary>
     public Guid? ContactTimeoutTokenId { get; set; }
 

@@ -19,6 +19,12 @@ public static class ProgressAnswerValidator
 
     private static readonly string[] SyncTypes = ["full", "incremental"];
 
+    /// <summary>Longest key or code stored as such (disk ids, labels, change ids: the columns' 255).</summary>
+    public const int MaxKeyLength = 255;
+
+    /// <summary>Longest note kind: <c>job_log.event_kind</c> holds 50 characters, <c>vma-</c> and the kind.</summary>
+    public const int MaxNoteKindLength = 40;
+
     /// <summary>Null when the document may be used, else the reason (stable wording: it is the job_log dedupe basis).</summary>
     public static string? Check(ReplicationProgress progress, string jobId, DateTimeOffset now, TimeSpan maxClockSkew)
     {
@@ -55,7 +61,7 @@ public static class ProgressAnswerValidator
 
         foreach (var disk in progress.Disks)
         {
-            if (disk is null || string.IsNullOrEmpty(disk.Id) || disk.Id.Length > 256 || disk.Label?.Length > MaxTextLength)
+            if (disk is null || string.IsNullOrEmpty(disk.Id) || disk.Id.Length > MaxKeyLength || disk.Label?.Length > MaxKeyLength)
             {
                 return "the VMA sent a disk without a usable id or with an over-long label";
             }
@@ -63,6 +69,16 @@ public static class ProgressAnswerValidator
             if (!Enum.IsDefined(disk.Status))
             {
                 return "the VMA sent an unknown disk status";
+            }
+
+            if (disk.SyncType is not null && !SyncTypes.Contains(disk.SyncType, StringComparer.Ordinal))
+            {
+                return "the VMA sent an unknown disks.sync_type";
+            }
+
+            if (disk.ChangeId?.Length > MaxKeyLength || disk.PreviousChangeId?.Length > MaxKeyLength || disk.FullSyncReason?.Length > MaxTextLength)
+            {
+                return "the VMA sent an over-long change id or full-sync reason";
             }
 
             if (Counts("a disk's", disk.PlannedBytes, disk.BytesTransferred, disk.ThroughputBps, disk.Percent) is { } counts)
@@ -74,6 +90,24 @@ public static class ProgressAnswerValidator
         if (progress.Error?.Length > MaxTextLength || progress.VmName?.Length > MaxTextLength)
         {
             return "the VMA sent an over-long error or VM name";
+        }
+
+        if (progress.Cbt?.ChangeId?.Length > MaxKeyLength || progress.Cbt?.PreviousChangeId?.Length > MaxKeyLength)
+        {
+            return "the VMA sent an over-long cbt change id";
+        }
+
+        // A block the document must have (read as null when the VMA left it out) and what a note must carry: the saga
+        // writes each note to job_log under its kind.
+        if (progress.Nbd?.Exports is null || progress.Nbd.Exports.Any(e => e?.Name is null))
+        {
+            return "the VMA sent no usable nbd block";
+        }
+
+        if (progress.Notes?.Any(n => n?.Kind is null || n.Message is null || n.Level is null || n.Kind.Length is 0 or > MaxNoteKindLength
+                || !n.Kind.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') || n.Message.Length > MaxTextLength) == true)
+        {
+            return "the VMA sent a note without a usable kind or message";
         }
 
         var latest = now + maxClockSkew;

@@ -8,8 +8,9 @@ using Migration.Oma.Persistence;
 namespace Migration.Scheduler.Polling;
 
 /// <summary>
-/// The one repeating sweep: every poll interval, read the active jobs that are due and publish one
-/// <see cref="PollProgress"/> for each, in one batch.
+/// The one repeating sweep: every poll interval, claim the active jobs that are due and have no poll in flight
+/// anywhere, and publish one <see cref="PollProgress"/> for each, in one batch; then send the jobs no one has heard
+/// from for the contact timeout their <c>ContactTimeout</c> (<see cref="ContactTimeoutSweep"/>).
 /// </summary>
 /// <remarks>
 /// One trigger that selects due jobs scales to thousands of jobs; one trigger per job would mean thousands of fires
@@ -19,9 +20,10 @@ namespace Migration.Scheduler.Polling;
 /// </remarks>
 [DisallowConcurrentExecution]
 public sealed class PollSweepJob(
-    IJobQueries queries,
+    IPollSweepStore store,
     IPublishEndpoint publishEndpoint,
     RecentPolls recentPolls,
+    ContactTimeoutSweep contactTimeouts,
     KnownActiveJobs knownActiveJobs,
     TimeProvider timeProvider,
     IOptions<TrackingOptions> tracking,
@@ -68,13 +70,50 @@ public sealed class PollSweepJob(
         // Belt and braces with the scheduled stamp above: a job due within the next half interval (an answer that
         // carried no stamp, a backoff that ends between ticks) is polled at this tick rather than a whole tick late.
         var horizon = now + (tracking.Value.PollInterval / 2);
-        var due = await queries.GetDuePollsAsync(horizon, tracking.Value.SweepBatchSize, cancellationToken);
+
+        // The claim lasts as long as a poll can live; the worker releases it when its poll is done.
+        var until = TruncateToMilliseconds(now + tracking.Value.PollClaimLease);
+        var due = await store.ClaimDueAsync(horizon, now, until, tracking.Value.SweepBatchSize, cancellationToken);
         knownActiveJobs.Record(due, now);
-        var published = await recentPolls.PublishAsync(publishEndpoint, due, now, requestedAt, cancellationToken);
+        var admitted = recentPolls.Admit(due, now);
+        try
+        {
+            await recentPolls.PublishAdmittedAsync(publishEndpoint, admitted, now, requestedAt, until, cancellationToken);
+        }
+        catch
+        {
+            await ReleaseAsync(due, until, now);
+            throw;
+        }
+
+        // Claimed but asked within this interval already (an early sweep): no poll now, so no claim either.
+        await ReleaseAsync(due.Except(admitted).ToList(), until, now);
+        var published = admitted.Count;
+        await contactTimeouts.SendAsync(store, publishEndpoint, now, cancellationToken);
 
         logger.LogDebug(
             "Poll sweep at {SweepAt}: {DueCount} due, {PublishedCount} published, {HeldBackCount} already polled this interval",
             now, due.Count, published, due.Count - published);
         return published;
     }
+
+    private async Task ReleaseAsync(IReadOnlyList<DuePoll> polls, DateTimeOffset until, DateTimeOffset now)
+    {
+        foreach (var poll in polls)
+        {
+            try
+            {
+                await store.ReleaseAsync(poll.JobId, until, now, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // The claim then ends by itself at its lease.
+                logger.LogWarning(ex, "Could not release the poll claim of job {JobId}", poll.JobId);
+            }
+        }
+    }
+
+    /// <summary>Claims are compared for equality on release: whole milliseconds survive every provider's time type.</summary>
+    public static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) =>
+        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 }

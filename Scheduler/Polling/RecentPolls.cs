@@ -35,23 +35,40 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking, TimeProvider
         DateTimeOffset requestedAt,
         CancellationToken cancellationToken)
     {
+        var admitted = Admit(due, now);
+        await PublishAdmittedAsync(publish, admitted, now, requestedAt, claimedUntil: null, cancellationToken);
+        return admitted.Count;
+    }
+
+    /// <summary>The due jobs not published within the current interval.</summary>
+    public IReadOnlyList<DuePoll> Admit(IReadOnlyList<DuePoll> due, DateTimeOffset now)
+    {
         var minimumGap = Interval - (Interval / 10);
-        List<DuePoll> admitted;
         lock (_gate)
         {
             Forget(now);
-            admitted = due.Where(poll => !_lastPublished.TryGetValue(poll.JobId, out var last) || now - last >= minimumGap).ToList();
+            return due.Where(poll => !_lastPublished.TryGetValue(poll.JobId, out var last) || now - last >= minimumGap).ToList();
         }
+    }
 
+    /// <summary>Publishes one poll per admitted job, in one batch, and remembers them as published at <paramref name="now"/>.</summary>
+    public async Task PublishAdmittedAsync(
+        IPublishEndpoint publish,
+        IReadOnlyList<DuePoll> admitted,
+        DateTimeOffset now,
+        DateTimeOffset requestedAt,
+        DateTimeOffset? claimedUntil,
+        CancellationToken cancellationToken)
+    {
         if (admitted.Count == 0)
         {
-            return 0;
+            return;
         }
 
         await foreach (var group in new PollSpread(tracking.Value, time).GroupsAsync(admitted, cancellationToken))
         {
             await publish.PublishBatch(
-                group.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt }),
+                group.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt, ClaimedUntil = claimedUntil }),
                 cancellationToken);
             lock (_gate)
             {
@@ -61,8 +78,6 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking, TimeProvider
                 }
             }
         }
-
-        return admitted.Count;
     }
 
     void Forget(DateTimeOffset now)

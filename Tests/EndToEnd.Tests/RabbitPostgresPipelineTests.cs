@@ -34,7 +34,7 @@ public sealed class RabbitPostgresPipelineTests : PipelineSuite
     }
 
     [Fact]
-    public async Task A_plain_json_StartReplication_from_a_non_dotnet_publisher_runs_a_job_and_bad_ones_land_in_error()
+    public async Task A_plain_json_StartReplication_from_a_non_dotnet_publisher_runs_a_job_and_bad_or_untyped_ones_land_in_error()
     {
         await using var system = await StartSystemAsync();
         var servers = _servers!;
@@ -73,6 +73,9 @@ public sealed class RabbitPostgresPipelineTests : PipelineSuite
         await Publish($$$"""{"vmaUrl":"{{{system.VmaUrl}}}","vm":{"name":"demo-vm-3"}}""", "application/json", namedType: true);
         await Publish($$$"""{"jobId":"{{{run}}}-typo","vmaUrl":"{{{system.VmaUrl}}}","vm":{"nmae":"demo-vm-3"}}""", "application/json", namedType: true);
         await Publish("""{"jobId": "broken", "vm": {""", "application/json", namedType: true);
+        // A well-formed command that names no type: without the header it would be every type the queue handles.
+        await Publish($$$"""{"jobId":"{{{run}}}-untyped","vmaUrl":"{{{system.VmaUrl}}}","vm":{"name":"demo-vm-3"},"syncType":"full"}""",
+            "application/json", namedType: false);
 
         var jobs = await system.WaitForJobsAsync([$"{run}-envelope", $"{run}-bare"], TimeSpan.FromSeconds(90));
         Assert.All(jobs, j => Assert.True(j.Status == StatusMapping.Completed, $"{j.Id}: {j.Status} {j.ErrorMessage}"));
@@ -85,9 +88,10 @@ public sealed class RabbitPostgresPipelineTests : PipelineSuite
             await Task.Delay(500);
             queues = await servers.QueuesAsync();
         }
-        while (queues.FirstOrDefault(q => q.Name == "replication-state_error")?.Messages < 3 && DateTime.UtcNow < deadline);
+        while (queues.FirstOrDefault(q => q.Name == "replication-state_error")?.Messages < 4 && DateTime.UtcNow < deadline);
 
-        Assert.Equal(3, queues.Single(q => q.Name == "replication-state_error").Messages);
+        Assert.Equal(4, queues.Single(q => q.Name == "replication-state_error").Messages);
+        Assert.Null(await system.Queries.GetJobAsync($"{run}-untyped", default));
         Assert.Null(await system.Queries.GetJobAsync($"{run}-typo", default));
         Assert.Null(await system.Queries.GetJobAsync("broken", default));
         Assert.Equal(2, (await system.Queries.GetJobsAsync(100, default)).Count);

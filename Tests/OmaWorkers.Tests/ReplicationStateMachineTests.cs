@@ -159,6 +159,53 @@ public class ReplicationStateMachineTests
     }
 
     [Fact]
+    public async Task A_redelivered_poll_failure_is_counted_once()
+    {
+        var time = new FakeTimeProvider(T0);
+        await using var host = await StartAsync(time: time);
+        await host.StartJob("job-redelivered");
+        await host.WaitFor("job-redelivered", j => j.Status == StatusMapping.Pending);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        var first = time.GetUtcNow();
+        await host.PollFailed("job-redelivered", first);
+        await host.WaitFor("job-redelivered", j => j.ConsecutivePollFailures == 1);
+        await host.PollFailed("job-redelivered", first); // the same message again (a redelivery after a lost ack)
+        await host.PollFailed("job-redelivered", first);
+        var settled = await host.Settle("job-redelivered");
+        Assert.Equal(1, settled.ConsecutivePollFailures);
+        Assert.Equal(first + TimeSpan.FromSeconds(2), settled.NextPollAt);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        await host.PollFailed("job-redelivered", time.GetUtcNow());
+        await host.WaitFor("job-redelivered", j => j.ConsecutivePollFailures == 2);
+    }
+
+    [Fact]
+    public async Task In_backoff_the_next_poll_counts_from_the_failure_so_a_VMA_that_holds_polls_open_is_polled_less_often()
+    {
+        var time = new FakeTimeProvider(T0);
+        await using var host = await StartAsync(time: time);
+        await host.StartJob("job-held");
+        await host.WaitFor("job-held", j => j.Status == StatusMapping.Pending);
+
+        // Each poll is asked at RequestedAt and times out 10 s later.
+        var expected = new[] { (Requested: 0, Next: 2), (Requested: 10, Next: 12), (Requested: 20, Next: 30 + 4), (Requested: 34, Next: 44 + 8) };
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var requestedAt = T0 + TimeSpan.FromSeconds(expected[i].Requested);
+            time.SetUtcNow(requestedAt + TimeSpan.FromSeconds(10));
+            await host.Harness.Bus.Publish(new ProgressPollFailed
+            {
+                JobId = "job-held", RequestedAt = requestedAt, FailedAt = time.GetUtcNow(), Reason = "did not answer within the HTTP timeout (test)",
+            });
+            var failures = i + 1;
+            var job = await host.WaitFor("job-held", j => j.ConsecutivePollFailures == failures);
+            Assert.Equal(T0 + TimeSpan.FromSeconds(expected[i].Next), job.NextPollAt);
+        }
+    }
+
+    [Fact]
     public async Task Job_fails_after_the_contact_timeout_without_contact()
     {
         await using var host = await StartAsync(new() { ["Tracking:ContactTimeout"] = "00:00:01" });

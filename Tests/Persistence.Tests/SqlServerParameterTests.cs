@@ -129,7 +129,7 @@ public sealed class SqlServerParameterTests
 
     private sealed record ColumnType(string Type, int Length, int Scale, string? Collation);
 
-    /// <summary>Every column as the SQL Server scripts leave it (a later ALTER COLUMN wins).</summary>
+    /// <summary>Every column as the SQL Server scripts leave it (ALTER TABLE … ADD included; a later ALTER COLUMN wins).</summary>
     private static Dictionary<(string Table, string Column), ColumnType> SqlServerColumns()
     {
         var columns = new Dictionary<(string, string), ColumnType>();

@@ -28,6 +28,22 @@ public sealed class RabbitManagement : IDisposable
         granted.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A user with this password and every permission on <paramref name="vhost"/> (deleted with <see cref="DeleteUserAsync"/>).</summary>
+    public async Task CreateUserAsync(string user, string password, string vhost)
+    {
+        using var created = await _http.PutAsJsonAsync(new Uri($"api/users/{Uri.EscapeDataString(user)}", UriKind.Relative), new { password, tags = "" });
+        created.EnsureSuccessStatusCode();
+        using var granted = await _http.PutAsJsonAsync(
+            new Uri($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}", UriKind.Relative),
+            new { configure = ".*", write = ".*", read = ".*" });
+        granted.EnsureSuccessStatusCode();
+    }
+
+    public async Task DeleteUserAsync(string user)
+    {
+        using var deleted = await _http.DeleteAsync(new Uri($"api/users/{Uri.EscapeDataString(user)}", UriKind.Relative));
+    }
+
     public async Task DeleteVirtualHostAsync(string vhost)
     {
         using var deleted = await _http.DeleteAsync(new Uri($"api/vhosts/{Uri.EscapeDataString(vhost)}", UriKind.Relative));

@@ -55,6 +55,10 @@ public sealed class DistrustfulOmaTests
         { "unknown cbt type", With(d => d["cbt"]!["type"] = "sideways"), "cbt.type" },
         { "duplicate key", With(_ => { }).Replace("\"stage\":", "\"stage\":\"Discover\",\"stage\":", StringComparison.Ordinal), "unreadable progress document" },
         { "not JSON", "<html>proxy error</html>", "unreadable progress document" },
+        { "no nbd block", With(d => d.Remove("nbd")), "no usable nbd block" },
+        { "a note kind job_log cannot hold", With(d => d["notes"] = new JsonArray(new JsonObject { ["sequence"] = 1, ["at"] = DateTimeOffset.UtcNow.ToString("O"), ["kind"] = new string('k', 60), ["level"] = "Information", ["message"] = "m" })), "note without a usable kind" },
+        { "a disk id the database cannot hold", With(d => d["disks"]![0]!["id"] = new string('d', 256)), "disk without a usable id" },
+        { "an over-long change id", With(d => d["cbt"]!["change_id"] = new string('c', 256)), "over-long cbt change id" },
         { "empty", "null", "empty progress document" },
     };
 

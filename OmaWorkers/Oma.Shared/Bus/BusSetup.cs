@@ -64,8 +64,11 @@ public static class BusSetup
                         // Integrators that are not .NET may publish bare JSON (content type application/json) naming the
                         // contract in the MT-MessageType header; without AnyMessageType a bare message is only ever
                         // dispatched as the type it names, never as every type the saga's queue handles.
+                        // A bare message without that header names no type, and MassTransit would then offer it as every
+                        // type: NamedMessageTypeFilter sends it to _error instead.
                         cfg.UseRawJsonDeserializer(RawSerializerOptions.AddTransportHeaders | RawSerializerOptions.CopyHeaders, isDefault: false);
                         cfg.UseConsumeFilter(typeof(JobScopeFilter<>), context);
+                        cfg.UseConsumeFilter(typeof(NamedMessageTypeFilter<>), context);
                         cfg.ConfigureEndpoints(context);
                     });
                     break;

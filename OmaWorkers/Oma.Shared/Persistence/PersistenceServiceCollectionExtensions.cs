@@ -29,6 +29,7 @@ public static class PersistenceServiceCollectionExtensions
         services.TryAddSingleton<SideRowWriter>();
         services.TryAddSingleton<IReplicationStore, ReplicationStore>();
         services.TryAddSingleton<IJobQueries, JobQueries>();
+        services.TryAddSingleton<IPollSweepStore, PollSweepStore>();
         services.TryAddSingleton<IJobPageQueries, JobPageQueries>();
 
         // A lifecycle service's StartingAsync runs before every hosted service's StartAsync.

@@ -14,7 +14,13 @@ public sealed class RecordPollFailureActivity(JobLog jobLog, TimeProvider time, 
     {
         var tracking = options.Value;
         job.ConsecutivePollFailures++;
-        job.NextPollAt = (failed.RequestedAt ?? failed.FailedAt) + tracking.NextPollDelay(job.ConsecutivePollFailures);
+        job.LastPollFailedAt = failed.FailedAt;
+
+        // Before the backoff, the next poll keeps the sweep's cadence (from when it asked). In backoff, the wait counts
+        // from the failure: a VMA that holds each request open until the HTTP timeout would otherwise be asked again
+        // the moment its poll timed out, and backoff would never slow anything down.
+        var from = job.ConsecutivePollFailures >= tracking.FailuresBeforeBackoff ? failed.FailedAt : failed.RequestedAt ?? failed.FailedAt;
+        job.NextPollAt = from + tracking.NextPollDelay(job.ConsecutivePollFailures);
         job.UpdatedAt = time.GetUtcNow();
 
         // One row per distinct reason (a redelivered failure included); the backoff entry per failed poll that reached it.

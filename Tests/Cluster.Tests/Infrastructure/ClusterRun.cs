@@ -86,6 +86,23 @@ public sealed class ClusterRun : IAsyncDisposable
         return Start(name, "VmaAgent", Merge(settings, extra));
     }
 
+    /// <summary>
+    /// A VMA whose plain <paramref name="healthUrl"/> is where the harness finds it (its health port, when
+    /// <paramref name="extra"/> configures Kestrel's HTTPS endpoint).
+    /// </summary>
+    public HostProcess StartVmaAt(string name, Uri healthUrl, IReadOnlyDictionary<string, string> extra)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Vma__Target__Directory"] = Path.Combine(WorkDirectory, "targets"),
+            ["Vma__Tls__HealthUrls"] = healthUrl.ToString().TrimEnd('/'),
+        };
+        var process = HostProcess.Start(name, "VmaAgent", Merge(settings, extra), WorkDirectory, url: healthUrl);
+        _processes.Add(process);
+        _output.WriteLine($"started {name} (VmaAgent) pid {process.Pid}, health on {process.Url}");
+        return process;
+    }
+
     public HostProcess StartWorker(string name, IReadOnlyDictionary<string, string>? tracking = null) =>
         Start(name, "OmaWorkers", Merge(OmaSettings(), tracking));
 

@@ -41,8 +41,9 @@ public sealed class HostProcess : IDisposable
     /// Starts <c>dotnet &lt;repo&gt;/&lt;project&gt;/bin/&lt;configuration&gt;/net10.0/&lt;project&gt;.dll --urls http://127.0.0.1:PORT</c>.
     /// </summary>
     /// <param name="unset">Settings of this harness's own (the log format) to leave out, so the host's defaults apply.</param>
+    /// <param name="url">The plain HTTP URL to pass as <c>--urls</c> (default: a free loopback port).</param>
     public static HostProcess Start(string name, string project, IReadOnlyDictionary<string, string> environment, string workDirectory,
-        IReadOnlyCollection<string>? unset = null)
+        IReadOnlyCollection<string>? unset = null, Uri? url = null)
     {
         var dll = Path.Combine(RepositoryRoot, project, "bin", BuildConfiguration, "net10.0", project + ".dll");
         if (!File.Exists(dll))
@@ -50,7 +51,7 @@ public sealed class HostProcess : IDisposable
             throw new FileNotFoundException($"{dll} is missing: build the solution first (./test.sh builds it)", dll);
         }
 
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        url ??= new Uri($"http://127.0.0.1:{FreePort()}");
         var logFile = Path.Combine(workDirectory, name + ".log");
         Directory.CreateDirectory(workDirectory);
 

@@ -163,6 +163,7 @@ public sealed class PollSweepJobTests : IAsyncLifetime
             _queries,
             scope.ServiceProvider.GetRequiredService<IPublishEndpoint>(),
             _recent,
+            new ContactTimeoutSweep(Options.Create(_tracking), NullLogger<ContactTimeoutSweep>.Instance),
             _known,
             _clock,
             Options.Create(_tracking),

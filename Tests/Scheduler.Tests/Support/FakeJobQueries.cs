@@ -6,7 +6,7 @@ namespace Migration.Tests.Scheduler.Support;
 /// The sweep's view of the database, in memory: jobs with a next-poll time. Only the sweep's query is answered;
 /// the monitoring reads return nothing, as for an empty database.
 /// </summary>
-public sealed class FakeJobQueries : IJobQueries
+public sealed class FakeJobQueries : IJobQueries, IPollSweepStore
 {
     readonly Lock _gate = new();
     readonly Dictionary<string, (string VmaUrl, DateTimeOffset NextPollAt)> _jobs = new();
@@ -77,6 +77,15 @@ public sealed class FakeJobQueries : IJobQueries
             }
         }
     }
+
+    /// <summary>The sweep's claim, answered as the read it replaced: every due job (claims are the database's to test).</summary>
+    public Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        GetDuePollsAsync(dueBy, limit, cancellationToken);
+
+    public Task ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<IReadOnlyList<string>> GetOverdueAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
+        Failure is { } down ? Task.FromException<IReadOnlyList<string>>(down) : Task.FromResult<IReadOnlyList<string>>([]);
 
     public Task<IReadOnlyList<ActiveJobRow>> GetActiveJobsAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<ActiveJobRow>>([]);

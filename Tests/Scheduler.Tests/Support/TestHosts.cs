@@ -27,6 +27,10 @@ public static class TestHosts
         builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.AddSingleton(queries);
+        if (queries is IPollSweepStore store)
+        {
+            builder.Services.AddSingleton(store);
+        }
         builder.Services.AddMigrationBus(builder.Configuration, (b, _) =>
         {
             b.AddSchedulerEndpoint();

@@ -215,6 +215,37 @@ public abstract class SqlDialect
             $"WHERE status IN ({ActiveStatusList}) AND next_poll_at <= @Now ORDER BY next_poll_at, id");
     }
 
+    /// <summary>What makes a job due: live, and its next poll time reached.</summary>
+    protected static string DueCondition { get; } = $"status IN ({ActiveStatusList}) AND next_poll_at <= @DueBy";
+
+    /// <summary>No poll of the job in flight: never claimed, released, or the claim outlived its poll.</summary>
+    protected const string Unclaimed = "(poll_claimed_until IS NULL OR poll_claimed_until <= @Now)";
+
+    /// <summary>
+    /// Claims the jobs due by <c>@DueBy</c> that have no poll in flight at <c>@Now</c> until <c>@Until</c> and returns them (<c>JobId</c>, <c>VmaUrl</c>):
+    /// the claim is what keeps a second poll of a job from starting anywhere while the first still waits for the VMA.
+    /// </summary>
+    public string ClaimDuePolls { get => field ??= BuildClaimDuePolls(); }
+
+    /// <summary>Ends the claim <c>@Until</c> of job <c>@JobId</c> at <c>@ReleasedAt</c> (a later claim is left alone).</summary>
+    public string ReleasePollClaim
+    {
+        get => field ??= "UPDATE replication_jobs SET poll_claimed_until = @ReleasedAt WHERE id = @JobId AND poll_claimed_until = @Until";
+    }
+
+    /// <summary>Live jobs whose last successful contact (or creation) is at or before <c>@Cutoff</c>.</summary>
+    public string OverdueJobs
+    {
+        get => field ??= SelectTop(
+            "@Limit",
+            $"id AS JobId FROM replication_jobs WHERE status IN ({ActiveStatusList}) AND COALESCE(last_contact_at, created_at) <= @Cutoff ORDER BY id");
+    }
+
+    protected virtual string BuildClaimDuePolls() =>
+        "UPDATE replication_jobs SET poll_claimed_until = @Until WHERE id IN (" +
+        SelectTop("@Limit", $"id FROM replication_jobs WHERE {DueCondition} AND {Unclaimed} ORDER BY next_poll_at, id") +
+        $") AND {Unclaimed} RETURNING id AS JobId, vma_url AS VmaUrl";
+
     /// <summary>The seed's "Active replication jobs", over every live status (the seed's list left out two of them).</summary>
     public string ActiveJobs
     {
@@ -342,6 +373,9 @@ public abstract class SqlDialect
             [nameof(AppendJobLog)] = AppendJobLog,
             [nameof(LastChangeIds)] = LastChangeIds,
             [nameof(DuePolls)] = DuePolls,
+            [nameof(ClaimDuePolls)] = ClaimDuePolls,
+            [nameof(ReleasePollClaim)] = ReleasePollClaim,
+            [nameof(OverdueJobs)] = OverdueJobs,
             [nameof(ActiveJobs)] = ActiveJobs,
             [nameof(RecentCbtHistory)] = RecentCbtHistory,
             [nameof(Health)] = Health,

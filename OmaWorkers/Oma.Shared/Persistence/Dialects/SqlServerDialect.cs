@@ -22,6 +22,15 @@ public sealed class SqlServerDialect : SqlDialect
 
     protected override string SelectTop(string limitParameter, string rest) => $"SELECT TOP ({limitParameter}) {rest}";
 
+    /// <summary>
+    /// No RETURNING: an updatable CTE with OUTPUT. READPAST skips rows a saga step holds locked (they are claimed at
+    /// the next sweep) instead of waiting for them.
+    /// </summary>
+    protected override string BuildClaimDuePolls() =>
+        "WITH due AS (SELECT TOP (@Limit) id, vma_url, poll_claimed_until FROM replication_jobs WITH (UPDLOCK, READPAST, ROWLOCK) " +
+        $"WHERE {DueCondition} AND {Unclaimed} ORDER BY next_poll_at, id) " +
+        "UPDATE due SET poll_claimed_until = @Until OUTPUT inserted.id AS JobId, inserted.vma_url AS VmaUrl;";
+
     protected override string SelectPage(string rest) => $"SELECT {rest} OFFSET @Offset ROWS FETCH NEXT @Limit ROWS ONLY";
 
     /// <summary>One NOT EXISTS per key: an OR of two keys under UPDLOCK, HOLDLOCK compiles to a scan that range-locks the table.</summary>

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Migration.Contracts.Progress;
+using Migration.Contracts.Status;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Migration.Tests.EndToEnd;
+
+/// <summary>
+/// A VMA of our own on real Kestrel: it accepts every start request, and answers each job's progress requests as the
+/// test says (by job id) — holding them open, or with nonsense — while it records when each request began and ended.
+/// </summary>
+public sealed class HostileVma : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+
+    private HostileVma(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>How each job's progress request is answered (default: held open until the caller gives up).</summary>
+    public ConcurrentDictionary<string, Func<HttpContext, Task>> Answers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every progress request: job, start, end.</summary>
+    public ConcurrentQueue<(string JobId, DateTimeOffset Began, DateTimeOffset Ended)> Requests { get; } = new();
+
+    /// <summary>The most progress requests of one job that were open at the same moment.</summary>
+    public ConcurrentDictionary<string, int> MaxInFlight { get; } = new(StringComparer.Ordinal);
+
+    public static async Task<HostileVma> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        HostileVma? vma = null;
+        app.MapPost("/api/v1/replications", () => Results.Accepted());
+        app.MapPost("/api/v1/replications/{jobId}/cancel", () => Results.Accepted());
+        app.MapGet("/api/v1/progress/{jobId}", (string jobId, HttpContext context) => vma!.AnswerAsync(jobId, context));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        vma = new HostileVma(app, new Uri(address));
+        return vma;
+    }
+
+    /// <summary>Holds the request open until the caller aborts it.</summary>
+    public static Task HoldOpen(HttpContext context) => Task.Delay(Timeout.Infinite, context.RequestAborted);
+
+    public static Func<HttpContext, Task> Json(Func<string> body) => context =>
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(body());
+    };
+
+    /// <summary>A sensible document of a job streaming at <paramref name="percent"/>, stamped now.</summary>
+    public static string StreamingDocument(string jobId, decimal percent)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var progress = new ReplicationProgress
+        {
+            JobId = jobId,
+            Stage = ReplicationStage.Transfer,
+            Status = VmaJobStatus.Streaming,
+            StartedAt = now.AddMinutes(-1),
+            UpdatedAt = now,
+            Aggregate = new AggregateProgress { TotalBytes = 1000, BytesTransferred = (long)(percent * 10), ThroughputBps = 100, Percent = (double)percent },
+        };
+        return JsonSerializer.Serialize(progress, ProgressJsonContext.Default.ReplicationProgress);
+    }
+
+    private async Task AnswerAsync(string jobId, HttpContext context)
+    {
+        var began = DateTimeOffset.UtcNow;
+        lock (_gate)
+        {
+            var open = _inFlight[jobId] = _inFlight.GetValueOrDefault(jobId) + 1;
+            MaxInFlight[jobId] = Math.Max(MaxInFlight.GetValueOrDefault(jobId), open);
+        }
+
+        try
+        {
+            await (Answers.TryGetValue(jobId, out var answer) ? answer : HoldOpen)(context);
+        }
+        catch (OperationCanceledException)
+        {
+            // The OMA gave up (its HTTP timeout).
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _inFlight[jobId]--;
+            }
+
+            Requests.Enqueue((jobId, began, DateTimeOffset.UtcNow));
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
