@@ -31,4 +31,36 @@ public sealed class StartupFailureTests(ITestOutputHelper output)
         Assert.Contains(value, last, StringComparison.Ordinal);
         Assert.DoesNotContain(log, l => l.StartsWith("Unhandled exception", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("OmaWorkers", "oma-workers")]
+    [InlineData("Scheduler", "scheduler")]
+    public async Task A_host_whose_broker_cannot_be_reached_exits_1_naming_the_broker(string project, string service)
+    {
+        var directory = Path.Combine(HostProcess.RepositoryRoot, ".tmp", "cluster-tests", $"nobroker-{service}-{Guid.NewGuid():N}");
+        var port = HostProcess.FreePort(); // nothing listens there
+        using var host = HostProcess.Start(service, project, new Dictionary<string, string>
+        {
+            ["Bus__Transport"] = "RabbitMq",
+            ["Bus__RabbitMq__Host"] = "127.0.0.1",
+            ["Bus__RabbitMq__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Bus__StartTimeout"] = "00:00:05",
+            ["Database__Provider"] = "Sqlite",
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(directory, "migration.db")}",
+        }, directory);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!host.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        var log = await File.ReadAllLinesAsync(host.LogFile);
+        output.WriteLine($"{log.Length} lines; the last ones:\n" + string.Join('\n', log.TakeLast(5)));
+        Assert.True(host.HasExited, $"{service} still runs {90} s after start with no broker");
+        Assert.Equal(1, host.ExitCode);
+        var last = log.Last(l => l.Length > 0);
+        Assert.StartsWith($"{service} cannot start: ", last, StringComparison.Ordinal);
+        Assert.Contains($"{port}", last, StringComparison.Ordinal);
+        Assert.DoesNotContain(log, l => l.StartsWith("Unhandled exception", StringComparison.Ordinal));
+    }
 }

@@ -12,6 +12,12 @@ public sealed class BusOptions
 
     /// <summary>Queue of the durable message-scheduler endpoint (the Scheduler process) on RabbitMQ.</summary>
     public string SchedulerQueue { get; set; } = "scheduler";
+
+    /// <summary>
+    /// How long a host waits for its bus to connect and bind its queues before it gives up and exits 1 naming the
+    /// broker (a Kubernetes restart then tries again).
+    /// </summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }
 
 public sealed class RabbitMqOptions

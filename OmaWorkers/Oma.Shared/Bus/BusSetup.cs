@@ -23,7 +23,7 @@ public static class BusSetup
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
         {
             o.WaitUntilStarted = true;
-            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StartTimeout = options.StartTimeout;
             o.StopTimeout = TimeSpan.FromSeconds(20); // within the host's 25 s shutdown, itself within Kubernetes' 45 s grace
         });
 
