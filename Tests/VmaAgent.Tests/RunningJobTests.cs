@@ -53,6 +53,35 @@ public sealed class RunningJobTests(SlowAgentFactory factory) : IClassFixture<Sl
     }
 
     [Fact]
+    public async Task A_streaming_job_estimates_its_remaining_time_and_a_finished_one_says_zero()
+    {
+        await _client.StartAsync("eta-1", "demo-vm-3");
+        var seen = new List<ReplicationProgress>();
+        ReplicationProgress progress;
+        do
+        {
+            progress = await _client.ProgressAsync("eta-1");
+            seen.Add(progress);
+            await Task.Delay(50);
+        }
+        while (!StatusMapping.IsTerminal(progress.Status) && seen.Count < 1000);
+
+        Assert.Equal(VmaJobStatus.Succeeded, progress.Status);
+        Assert.Equal(0, progress.Aggregate.EtaSeconds);
+        var estimated = seen.Where(p => p.Status == VmaJobStatus.Streaming && p.Aggregate.EtaSeconds is not null).ToList();
+        Assert.NotEmpty(estimated);
+        Assert.All(estimated, p => Assert.True(p.Aggregate.EtaSeconds > 0, $"eta {p.Aggregate.EtaSeconds} s at {p.Aggregate.Percent} %"));
+
+        // At a steady 128 KiB/s the estimate is near the truth; loose bounds, for a loaded machine.
+        var finished = progress.CompletedAt!.Value;
+        foreach (var p in estimated.Where(p => p.Aggregate.Percent is >= 30 and <= 80))
+        {
+            var actual = (finished - p.UpdatedAt).TotalSeconds;
+            Assert.InRange(p.Aggregate.EtaSeconds!.Value, actual / 4, (actual * 4) + 1);
+        }
+    }
+
+    [Fact]
     public async Task Writes_after_the_snapshot_do_not_reach_the_running_transfer()
     {
         const string vm = "demo-vm-4";
