@@ -144,8 +144,7 @@ public sealed class ReplicationJob
     {
         var disk = _disks[index];
         disk.Status = VmaDiskStatus.Streaming;
-        disk.Meter.Record(disk.BytesTransferred);
-        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
+        RecordMeters(disk);
     });
 
     /// <summary>
@@ -159,8 +158,7 @@ public sealed class ReplicationJob
         {
             var disk = _disks[index];
             disk.Landed += bytes;
-            disk.Meter.Record(disk.BytesTransferred);
-            _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
+            RecordMeters(disk);
             var step = Math.Max(disk.PlannedBytes / 20, PromiseStep);
             if (disk.Promised != long.MaxValue && !disk.PromisePending && disk.Promised < disk.PlannedBytes && disk.Landed > disk.Promised - step / 2)
             {
@@ -172,6 +170,13 @@ public sealed class ReplicationJob
     }
 
     private const long PromiseStep = 8 << 20;
+
+    /// <summary>Samples the disk's throughput meter and the job's ETA meter after the disk's bytes moved (under the gate).</summary>
+    private void RecordMeters(DiskJobState disk)
+    {
+        disk.Meter.Record(disk.BytesTransferred);
+        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
+    }
 
     /// <summary>Progress is held to what the journal has promised (0 until its first write).</summary>
     internal void HoldToJournal() => Update(() =>
@@ -187,8 +192,7 @@ public sealed class ReplicationJob
         var disk = _disks[index];
         disk.Promised = Math.Max(disk.Promised, promised);
         disk.PromisePending &= !answersRequest;
-        disk.Meter.Record(disk.BytesTransferred);
-        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
+        RecordMeters(disk);
     });
 
     /// <summary>Resumes a disk: its flushed bytes count as landed and progress starts where the journal says it was.</summary>
@@ -198,8 +202,7 @@ public sealed class ReplicationJob
         disk.Landed = flushedBytes;
         disk.ResumeBase = Math.Min(promisedBytes, disk.PlannedBytes);
         disk.Promised = Math.Max(disk.ResumeBase, flushedBytes);
-        disk.Meter.Record(disk.BytesTransferred);
-        _etaMeter.Record(_disks.Sum(d => d.BytesTransferred));
+        RecordMeters(disk);
     });
 
     internal void CompleteDisk(int index) => Update(() => _disks[index].Status = VmaDiskStatus.Completed);
