@@ -40,6 +40,7 @@ public static class OmaWorkersSetup
         services.TryAddScoped(typeof(LogIgnoredActivity<>));
 
         services.TryAddSingleton<PollsInFlight>();
+        services.TryAddSingleton<ClaimKeeper>();
         services.TryAddSingleton(sp => new VmaClientTls(
             sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),

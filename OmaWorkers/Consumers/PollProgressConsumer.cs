@@ -8,10 +8,15 @@ using Migration.OmaWorkers.Vma;
 
 namespace Migration.OmaWorkers.Consumers;
 
-/// <summary>Asks the VMA for one job's progress and reports what it saw; never writes job state itself.</summary>
+/// <summary>
+/// Asks the VMA for one job's progress, under the sweep's claim on the job (<see cref="ClaimKeeper"/>), and reports
+/// what it saw; never writes job state itself. An answer in time writes nothing to the database here: the claim ends
+/// by itself before the next sweep.
+/// </summary>
 public sealed partial class PollProgressConsumer(
     VmaClient vma,
     PollsInFlight inFlight,
+    ClaimKeeper claimKeeper,
     IPollSweepStore claims,
     OmaMetrics metrics,
     TimeProvider time,
@@ -20,38 +25,29 @@ public sealed partial class PollProgressConsumer(
 {
     public async Task Consume(ConsumeContext<PollProgress> context)
     {
-        var answered = false;
-        try
-        {
-            answered = await PollAsync(context);
-        }
-        finally
-        {
-            await ReleaseClaimAsync(context.Message, answered);
-        }
-    }
-
-    /// <summary>Polls once; true when the VMA answered with a document the saga will apply.</summary>
-    private async Task<bool> PollAsync(ConsumeContext<PollProgress> context)
-    {
         var poll = context.Message;
         var age = time.GetUtcNow() - poll.RequestedAt;
         if (age > options.Value.PollStaleAfter)
         {
             LogStale(logger, poll.JobId, age);
             metrics.PollDroppedStale();
-            return false; // a newer sweep has asked again: missed polls are skipped, not burst
+            return; // a newer sweep has asked again: missed polls are skipped, not burst; the claim ends by itself
         }
 
         using var lease = inFlight.TryBegin(poll.JobId);
         if (lease is null)
         {
             LogStillInFlight(logger, poll.JobId);
-            return false;
+            return;
         }
 
         var sent = time.GetTimestamp();
-        var result = await vma.GetProgressAsync(poll.VmaUrl, poll.JobId, context.CancellationToken);
+        var claimed = await claimKeeper.RunAsync(poll, token => vma.GetProgressAsync(poll.VmaUrl, poll.JobId, token), context.CancellationToken);
+        if (claimed.Result is not { } result)
+        {
+            return; // abandoned: another poll of the job may be running, and reports what it sees
+        }
+
         var roundTrip = time.GetElapsedTime(sent);
         if (result.Progress is { } progress)
         {
@@ -63,7 +59,7 @@ public sealed partial class PollProgressConsumer(
                 ObservedAt = time.GetUtcNow(),
                 RequestedAt = poll.RequestedAt,
             });
-            return true;
+            return;
         }
 
         metrics.PollFailed(poll.VmaUrl, roundTrip, result.FailureReason ?? PollFailureReason.Unreachable);
@@ -77,33 +73,31 @@ public sealed partial class PollProgressConsumer(
             HttpStatus = result.HttpStatus,
             JobUnknownToVma = result.JobUnknown,
         });
-        return false;
+
+        // A quarter interval from now, so that the saga has set the next poll later (the backoff) before the sweep
+        // can claim the job again.
+        await MoveClaimAsync(poll.JobId, claimed.HeldUntil, time.GetUtcNow() + (options.Value.PollInterval / 4));
     }
 
-    /// <summary>
-    /// The poll is done: the sweep may claim the job again. After an answer at once (the saga sets the next poll one
-    /// interval after the sweep asked, which is the next sweep anyway); after a failure a quarter interval from now,
-    /// so that the saga has set the next poll later (the backoff) before the sweep can claim the job again.
-    /// </summary>
-    private async Task ReleaseClaimAsync(PollProgress poll, bool answered)
+    /// <summary>Moves the end of the claim the poll holds (a newer claim stays).</summary>
+    private async Task MoveClaimAsync(string jobId, DateTimeOffset? held, DateTimeOffset end)
     {
-        if (poll.ClaimedUntil is not { } until || !JobIdentity.IsValid(poll.JobId))
+        if (held is not { } until || !JobIdentity.IsValid(jobId))
         {
             return;
         }
 
         try
         {
-            var releasedAt = answered ? time.GetUtcNow() : time.GetUtcNow() + (options.Value.PollInterval / 4);
-            await claims.ReleaseAsync(poll.JobId, until, releasedAt, CancellationToken.None);
+            await claims.ReleaseAsync(jobId, until, ClaimTime.Truncate(end), CancellationToken.None);
         }
         catch (Exception ex)
         {
-            LogReleaseFailed(logger, poll.JobId, ex.Message); // the claim ends by itself at its lease
+            LogReleaseFailed(logger, jobId, ex.Message); // the claim ends by itself
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Could not release the poll claim of job {JobId} ({Error}): the next poll waits for the claim to expire")]
+    [LoggerMessage(LogLevel.Warning, "Could not move the poll claim of job {JobId} ({Error}): the next poll waits for the claim to end")]
     private static partial void LogReleaseFailed(ILogger logger, string jobId, string error);
 
     [LoggerMessage(LogLevel.Debug, "Dropped a poll of job {JobId}: the previous one is still waiting for the VMA")]

@@ -39,11 +39,18 @@ public sealed class TrackingOptions
     public TimeSpan ContactTimeoutGrace { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long a sweep's claim on a job keeps any other poll of it from starting: the longest a poll can live (its
-    /// queue wait, then its HTTP timeout) and one interval. The worker releases the claim as soon as the poll is done;
-    /// a claim whose worker died ends by itself.
+    /// How long after its sweep ran a claim on a job keeps any other poll of it from starting: until just before the
+    /// next sweep, so a poll answered in time needs no write to end its claim (it ends by itself; a claim whose worker
+    /// died too). A poll picked up late, or still waiting for the VMA when its claim nears its end, extends it
+    /// (<see cref="PollClaimGuard"/>), or is abandoned when it cannot.
     /// </summary>
-    public TimeSpan PollClaimLease => PollStaleAfter + HttpTimeout + PollInterval;
+    public TimeSpan PollClaimLease => PollInterval - PollClaimGuard;
+
+    /// <summary>
+    /// How long before its claim ends a poll still in flight extends it (by <see cref="HttpTimeout"/> and this again);
+    /// the same margin separates the claim's end from the next firing, where another claim can first be taken.
+    /// </summary>
+    public TimeSpan PollClaimGuard => PollInterval / 10;
 
     /// <summary>Most polls one sweep publishes.</summary>
     public int SweepBatchSize { get; set; } = 10_000;

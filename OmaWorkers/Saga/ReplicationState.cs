@@ -89,6 +89,9 @@ public sealed class ReplicationState : SagaStateMachineInstance
 
     public int Version { get; set; }
 
+    /// <summary>What the job's <c>vm_disks</c> rows say, one hash per disk (<see cref="Saga.DiskDigest"/>): unchanged disks are not written again.</summary>
+    public string? DiskDigest { get; set; }
+
     /// <summary>
     /// The rows beside the job row that the current step adds; the saga repository writes them with the job row, in
     /// one transaction, when it saves the instance. Not a column.

@@ -21,6 +21,12 @@ public sealed class UnsavedRows
     /// </summary>
     public bool DisksMayFail { get; private set; }
 
+    /// <summary>
+    /// The job's disk digest before this step (<see cref="ReplicationState.DiskDigest"/>): what the job row is put back
+    /// to when the disk rows fail, so the next observation writes them again.
+    /// </summary>
+    public string? PreviousDiskDigest { get; private set; }
+
     public IReadOnlyList<CbtHistoryRow> History => history;
 
     public IReadOnlyList<JobLogEntry> Log => log;
@@ -31,6 +37,13 @@ public sealed class UnsavedRows
     {
         disks.AddRange(rows);
         DisksMayFail = mayFail;
+    }
+
+    /// <summary>Progress rows of the disks whose figures changed (<paramref name="previousDigest"/>: the digest they changed from).</summary>
+    public void UpsertChangedDisks(IEnumerable<DiskRow> rows, string? previousDigest)
+    {
+        UpsertDisks(rows, mayFail: true);
+        PreviousDiskDigest = previousDigest;
     }
 
     public void AddHistory(IEnumerable<CbtHistoryRow> rows) => history.AddRange(rows);
@@ -53,5 +66,6 @@ public sealed class UnsavedRows
         history.Clear();
         log.Clear();
         DisksMayFail = false;
+        PreviousDiskDigest = null;
     }
 }

@@ -45,6 +45,7 @@ public static class ReplicationStateColumns
         ["sync_type"] = (true, 16),
         ["target_json"] = (false, -1),
         ["previous_change_ids_json"] = (false, -1),
+        ["disk_digest"] = (true, -1),
     };
 
     public static string ColumnName(string propertyName) => propertyName switch

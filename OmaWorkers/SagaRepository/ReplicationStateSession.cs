@@ -219,7 +219,22 @@ public sealed partial class ReplicationStateSession : IAsyncDisposable
             await transaction.RollbackAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
             metrics.DiskWriteFailed();
             LogDiskWriteFailed(logger, ex, instance.JobId, instance.CorrelationId);
+            await RestoreDiskDigestAsync(db, instance, unsaved.PreviousDiskDigest, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The job row forgets the disk figures that were not written, so the next observation writes them.</summary>
+    private async Task RestoreDiskDigestAsync(DbConnection db, ReplicationState instance, string? previous, CancellationToken cancellationToken)
+    {
+        if (instance.DiskDigest == previous)
+        {
+            return;
+        }
+
+        var parameters = dialect.JobKey(instance.JobId);
+        SqlDialect.AddText(parameters, "DiskDigest", dialect.Ansi(previous, -1));
+        await db.ExecuteAsync(new CommandDefinition(statements.RestoreDiskDigest, parameters, transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        instance.DiskDigest = previous;
     }
 
     private async ValueTask<DbConnection> ConnectionAsync(CancellationToken cancellationToken)

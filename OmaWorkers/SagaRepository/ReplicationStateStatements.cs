@@ -24,6 +24,9 @@ public sealed class ReplicationStateStatements(SqlDialect dialect)
         string.Join(", ", ReplicationStateColumns.Updatable.Select(c => $"{c.Name} = @{c.Property.Name}")) +
         ", version = version + 1 WHERE id = @JobId AND version = @Version");
 
+    /// <summary>Puts the disk digest back after the step's disk rows failed (same transaction, same version).</summary>
+    public string RestoreDiskDigest { get; } = "UPDATE replication_jobs SET disk_digest = @DiskDigest WHERE id = @JobId";
+
     /// <summary>Every statement, by name (the SQL Server ones are parsed by a test).</summary>
     public IReadOnlyDictionary<string, string> All() => new Dictionary<string, string>
     {
@@ -31,5 +34,6 @@ public sealed class ReplicationStateStatements(SqlDialect dialect)
         ["Saga" + nameof(SelectAll)] = SelectAll,
         ["Saga" + nameof(Insert)] = Insert,
         ["Saga" + nameof(Update)] = Update,
+        ["Saga" + nameof(RestoreDiskDigest)] = RestoreDiskDigest,
     };
 }

@@ -71,8 +71,10 @@ public sealed class PollSweepJob(
         // carried no stamp, a backoff that ends between ticks) is polled at this tick rather than a whole tick late.
         var horizon = now + (tracking.Value.PollInterval / 2);
 
-        // The claim lasts as long as a poll can live; the worker releases it when its poll is done.
-        var until = TruncateToMilliseconds(now + tracking.Value.PollClaimLease);
+        // The claim ends by itself just before the next sweep runs (the same tenth of jitter RecentPolls allows), so
+        // a poll answered in time writes nothing to end it; a poll that outlives it extends it. From now, not from the
+        // firing's stamp: a sweep that fell behind runs the next one right after it.
+        var until = ClaimTime.Truncate(now + tracking.Value.PollClaimLease);
         var due = await store.ClaimDueAsync(horizon, now, until, tracking.Value.SweepBatchSize, cancellationToken);
         knownActiveJobs.Record(due, now);
         var admitted = recentPolls.Admit(due, now);
@@ -112,8 +114,4 @@ public sealed class PollSweepJob(
             }
         }
     }
-
-    /// <summary>Claims are compared for equality on release: whole milliseconds survive every provider's time type.</summary>
-    public static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value) =>
-        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
 }

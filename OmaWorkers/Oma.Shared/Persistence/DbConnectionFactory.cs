@@ -25,19 +25,7 @@ public sealed class DbConnectionFactory : IAsyncDisposable
         }
         else if (Provider == DatabaseProvider.Postgres)
         {
-            // Nothing here keeps session state (no SET, temporary tables or prepared statements), so a pooled connection
-            // need not be reset with DISCARD ALL each time it is rented: that was a third of PostgreSQL's statements
-            // under load. An explicit "No Reset On Close" in the connection string still wins.
-            // NpgsqlConnectionStringBuilder.ContainsKey answers whether a keyword is known, not whether it was given: the
-            // plain builder says what the string holds. Each DISCARD ALL was also a commit of its own.
-            var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = ConnectionString };
-            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-            if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
-            {
-                builder.NoResetOnClose = true;
-            }
-
-            npgsqlDataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+            npgsqlDataSource = NpgsqlDataSource.Create(PostgresConnectionString.WithoutResetOnClose(ConnectionString));
         }
     }
 

@@ -2,7 +2,8 @@ namespace Migration.Oma.Persistence;
 
 /// <summary>
 /// What the poll sweep asks of the database beyond reading: claiming due jobs so that at most one poll per job is in
-/// flight in the whole cluster, releasing a claim when its poll is done, and finding jobs no one has heard from.
+/// flight in the whole cluster, moving a claim's end (a poll that outlives it, a failed poll), and finding jobs no one
+/// has heard from.
 /// </summary>
 /// <remarks>
 /// A claim is scheduling bookkeeping in <c>replication_jobs.poll_claimed_until</c>, not job state: the saga never
@@ -17,10 +18,11 @@ public interface IPollSweepStore
     Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Ends the claim <paramref name="until"/> of a job at <paramref name="releasedAt"/>: from then on the sweep may
-    /// claim it again (a newer claim stays).
+    /// Moves the end of the claim <paramref name="until"/> of a job to <paramref name="releasedAt"/> (earlier: a
+    /// release, from then on the sweep may claim it again; later: the poll keeps it longer). False when the job's claim
+    /// is not that one (the sweep claimed it again after it ended): a newer claim stays.
     /// </summary>
-    Task ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken);
+    Task<bool> ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken);
 
     /// <summary>Live jobs whose last successful contact (or, without one, creation) is at or before <paramref name="cutoff"/>.</summary>
     Task<IReadOnlyList<string>> GetOverdueAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);

@@ -17,13 +17,14 @@ public sealed class PollSweepStore(DbConnectionFactory connections, SqlDialect d
         return rows.Select(r => new DuePoll(r.JobId, r.VmaUrl)).ToArray();
     }
 
-    public async Task ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken)
+    public async Task<bool> ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken)
     {
         var parameters = dialect.JobKey(jobId);
         parameters.Add("Until", dialect.Time(until));
         parameters.Add("ReleasedAt", dialect.Time(releasedAt));
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await connection.ExecuteAsync(new CommandDefinition(dialect.ReleasePollClaim, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var moved = await connection.ExecuteAsync(new CommandDefinition(dialect.ReleasePollClaim, parameters, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return moved == 1;
     }
 
     public async Task<IReadOnlyList<string>> GetOverdueAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)

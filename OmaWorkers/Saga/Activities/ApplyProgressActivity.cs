@@ -103,8 +103,14 @@ public sealed class ApplyProgressActivity(JobLog jobLog, TimeProvider time, IOpt
 
         if (!StatusMapping.IsTerminal(progress.Status) && progress.Disks.Count > 0)
         {
-            // The seed: "disk update failures don't affect job-level updates".
-            job.Unsaved.UpsertDisks(ProgressRows.Disks(job, progress, completed: false, now), mayFail: true);
+            // The seed: "disk update failures don't affect job-level updates". Only the disks whose figures moved.
+            var disks = ProgressRows.Disks(job, progress, completed: false, now);
+            var changed = DiskDigest.Changed(disks, job.DiskDigest);
+            if (changed.Count > 0)
+            {
+                job.Unsaved.UpsertChangedDisks(changed, job.DiskDigest);
+                job.DiskDigest = DiskDigest.Of(disks);
+            }
         }
     }
 }

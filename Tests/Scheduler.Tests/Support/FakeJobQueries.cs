@@ -82,7 +82,7 @@ public sealed class FakeJobQueries : IJobQueries, IPollSweepStore
     public Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
         GetDuePollsAsync(dueBy, limit, cancellationToken);
 
-    public Task ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<bool> ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken) => Task.FromResult(true);
 
     public Task<IReadOnlyList<string>> GetOverdueAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
         Failure is { } down ? Task.FromException<IReadOnlyList<string>>(down) : Task.FromResult<IReadOnlyList<string>>([]);

@@ -227,10 +227,10 @@ public abstract class SqlDialect
     /// </summary>
     public string ClaimDuePolls { get => field ??= BuildClaimDuePolls(); }
 
-    /// <summary>Ends the claim <c>@Until</c> of job <c>@JobId</c> at <c>@ReleasedAt</c> (a later claim is left alone).</summary>
+    /// <summary>Moves the end of the claim <c>@Until</c> of job <c>@JobId</c> to <c>@ReleasedAt</c> (another claim is left alone); its row count says which.</summary>
     public string ReleasePollClaim
     {
-        get => field ??= "UPDATE replication_jobs SET poll_claimed_until = @ReleasedAt WHERE id = @JobId AND poll_claimed_until = @Until";
+        get => field ??= CountingRows("UPDATE replication_jobs SET poll_claimed_until = @ReleasedAt WHERE id = @JobId AND poll_claimed_until = @Until");
     }
 
     /// <summary>Live jobs whose last successful contact (or creation) is at or before <c>@Cutoff</c>.</summary>
