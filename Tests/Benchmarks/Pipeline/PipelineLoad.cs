@@ -32,6 +32,7 @@ public static class PipelineLoad
             CeilingSeconds = args.Int("ceiling-seconds", 10),
             Transport = Enum.Parse<BusTransport>(args.Option("transport") ?? "RabbitMq", ignoreCase: true),
             NoThrottle = args.Flag("no-throttle"),
+            WaveOnly = args.Flag("wave"),
             Repository = args.Option("repo") ?? FindRepository(),
         };
 
@@ -91,6 +92,9 @@ public sealed class PipelineSettings
     public BusTransport Transport { get; init; }
 
     public bool NoThrottle { get; init; }
+
+    /// <summary>--wave: measure the start-up wave only (every job streaming after N starts at once) and stop.</summary>
+    public bool WaveOnly { get; init; }
 
     public string Repository { get; init; } = "";
 
@@ -174,6 +178,7 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
         while (true)
         {
             var counts = await statusCounts();
+            Wave?.Record(counts);
             var streaming = counts.GetValueOrDefault(StatusMapping.Streaming);
             if (clock.Elapsed - last > TimeSpan.FromSeconds(5) || streaming >= Settings.Jobs)
             {
@@ -202,9 +207,19 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
                 return;
             }
 
-            await Task.Delay(1000);
+            await Task.Delay(Wave is null ? 1000 : 250);
         }
     }
+
+    /// <summary>The start-up wave's timeline, when the run keeps one (the wave line of every report, and --wave).</summary>
+    protected WaveTimeline? Wave { get; set; }
+
+    /// <summary>The report of a --wave run: the wave's figures and the machine's load, nothing else measured.</summary>
+    protected string WaveReport(string what) => string.Join(Environment.NewLine,
+        $"Start-up wave: {Settings.Jobs} StartReplication at once on {what} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)",
+        $"machine: {Environment.ProcessorCount} cores; load average {ProcStats.LoadAverage()} at the end",
+        Wave!.Line,
+        Wave.ScriptLine);
 
     protected TimeSpan StreamingAfter { get; private set; }
 
@@ -442,9 +457,17 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         var baseline = await MemoryAsync(Children, 3);
 
         var startedAt = Stopwatch.StartNew();
+        Wave = new WaveTimeline(Settings.Jobs, startedAt);
         await PublishStartsAsync(vma.Url);
+        Wave.MarkPublished();
         Progress($"published {Settings.Jobs} StartReplication in {startedAt.Elapsed.TotalSeconds:0.0} s; waiting for every job to stream");
         await WaitForStreamingAsync(StatusCountsAsync);
+        if (Settings.WaveOnly)
+        {
+            Failed = false;
+            return WaveReport("RabbitMQ + PostgreSQL (VmaAgent, OmaWorkers x1, Scheduler x1 with the clustered Quartz store)");
+        }
+
         var capture = BrokerCeiling.CaptureMessageSizeAsync(rabbit, runId, "Migration.Contracts:ProgressObserved", TimeSpan.FromSeconds(60));
         Progress($"{StreamingAtWindow} streaming after {startedAt.Elapsed.TotalSeconds:0} s; warm-up {Settings.WarmupSeconds} s");
         await Task.Delay(TimeSpan.FromSeconds(Settings.WarmupSeconds));
@@ -560,6 +583,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             $"servers: private PostgreSQL 15 (fsync=off, synchronous_commit=off) and RabbitMQ (scripts/servers.sh), own vhost and database {runId}",
             $"machine: {Environment.ProcessorCount} cores shared with other work; load average {w.Start.LoadAverage} at window start, {w.End.LoadAverage} at end; machine CPU busy {F(w.MachineBusyPercent, "0")}% during the window",
             $"{StreamingText}; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; rows at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
+            Wave!.Line,
             "",
             Row("metric", "value", "note"),
             Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
@@ -775,8 +799,16 @@ public sealed class InMemoryRun(PipelineSettings settings) : PipelineRun(setting
         await Task.Delay(TimeSpan.FromSeconds(5));
         var baseline = await MemoryAsync(Children, 3);
 
+        Wave = new WaveTimeline(Settings.Jobs, Stopwatch.StartNew());
         await oma.SendLineAsync(EmbeddedHost.StartLine);
+        Wave.MarkPublished();
         await WaitForStreamingAsync(StatusCountsAsync);
+        if (Settings.WaveOnly)
+        {
+            Failed = false;
+            return WaveReport("the in-memory bus + SQLite (the OMA in one process)");
+        }
+
         Progress($"all {Settings.Jobs} streaming; warm-up {Settings.WarmupSeconds} s");
         await Task.Delay(TimeSpan.FromSeconds(Settings.WarmupSeconds));
 
@@ -843,6 +875,7 @@ public sealed class InMemoryRun(PipelineSettings settings) : PipelineRun(setting
             $"tracking: PollInterval 2 s; throttle {Settings.ThrottleText}",
             $"machine: {Environment.ProcessorCount} cores shared with other work; load average {w.Start.LoadAverage} at window start, {w.End.LoadAverage} at end; machine CPU busy {F(w.MachineBusyPercent, "0")}% during the window",
             $"{StreamingText}; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; rows at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
+            Wave!.Line,
             "",
             Row("metric", "value", "note"),
             Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
