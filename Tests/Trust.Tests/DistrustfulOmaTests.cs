@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Migration.OmaWorkers;
 using Migration.OmaWorkers.Consumers;
 using Migration.OmaWorkers.Vma;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Trust;
 
@@ -98,7 +99,7 @@ public sealed class DistrustfulOmaTests
 
         vma.Answer = MisbehavingVma.Json(huge);
         var chunked = await oma.Vma.GetProgressAsync(vma.Url.ToString(), JobId, CancellationToken.None);
-        vma.Answer = (_, context) =>
+        vma.Answer = context =>
         {
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = huge.Length;
@@ -115,7 +116,7 @@ public sealed class DistrustfulOmaTests
     {
         await using var vma = await MisbehavingVma.StartAsync();
         var release = new TaskCompletionSource();
-        vma.Answer = async (_, context) => await release.Task.WaitAsync(context.RequestAborted);
+        vma.Answer = async context => await release.Task.WaitAsync(context.RequestAborted);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["VmaClient:MaxRetryAttempts"] = "0",
@@ -142,7 +143,7 @@ public sealed class DistrustfulOmaTests
 
             Assert.NotNull(failed);
             Assert.Contains("did not answer within the HTTP timeout", failed.Context.Message.Reason, StringComparison.Ordinal);
-            Assert.Single(vma.Requests);
+            Assert.Single(vma.Started);
             Assert.Single(harness.Published.Select<ProgressPollFailed>());
         }
         finally
