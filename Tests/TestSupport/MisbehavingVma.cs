@@ -74,8 +74,8 @@ public sealed class MisbehavingVma : IAsyncDisposable
         return context.Response.WriteAsync(body());
     };
 
-    /// <summary>A sensible document of a job streaming at <paramref name="percent"/>, stamped now.</summary>
-    public static string StreamingDocument(string jobId, decimal percent)
+    /// <summary>A sensible document of a job streaming at <paramref name="percent"/>, stamped now (with one disk, or none).</summary>
+    public static string StreamingDocument(string jobId, decimal percent, bool withDisk = false)
     {
         var now = DateTimeOffset.UtcNow;
         var progress = new ReplicationProgress
@@ -86,6 +86,9 @@ public sealed class MisbehavingVma : IAsyncDisposable
             StartedAt = now.AddMinutes(-1),
             UpdatedAt = now,
             Aggregate = new AggregateProgress { TotalBytes = 1000, BytesTransferred = (long)(percent * 10), ThroughputBps = 100, Percent = (double)percent },
+            Disks = withDisk
+                ? [new DiskProgress { Id = "disk-0", Label = "Hard disk 1", PlannedBytes = 1000, BytesTransferred = (long)(percent * 10), ThroughputBps = 100, Percent = (double)percent, Status = VmaDiskStatus.Streaming }]
+                : [],
         };
         return JsonSerializer.Serialize(progress, ProgressJsonContext.Default.ReplicationProgress);
     }

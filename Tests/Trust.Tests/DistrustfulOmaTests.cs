@@ -18,21 +18,7 @@ public sealed class DistrustfulOmaTests
 {
     private const string JobId = "distrust-1";
 
-    private static JsonObject GoodDocument()
-    {
-        var now = DateTimeOffset.UtcNow;
-        var progress = new ReplicationProgress
-        {
-            JobId = JobId,
-            Stage = ReplicationStage.Transfer,
-            Status = VmaJobStatus.Streaming,
-            StartedAt = now.AddMinutes(-1),
-            UpdatedAt = now,
-            Aggregate = new AggregateProgress { TotalBytes = 1000, BytesTransferred = 500, ThroughputBps = 100, Percent = 50 },
-            Disks = [new DiskProgress { Id = "disk-0", Label = "Hard disk 1", PlannedBytes = 1000, BytesTransferred = 500, ThroughputBps = 100, Percent = 50, Status = VmaDiskStatus.Streaming }],
-        };
-        return JsonNode.Parse(JsonSerializer.Serialize(progress, ProgressJsonContext.Default.ReplicationProgress))!.AsObject();
-    }
+    private static JsonObject GoodDocument() => JsonNode.Parse(MisbehavingVma.StreamingDocument(JobId, 50, withDisk: true))!.AsObject();
 
     private static string With(Action<JsonObject> change)
     {
