@@ -8,8 +8,8 @@ namespace Migration.OmaWorkers.Consumers;
 /// <summary>
 /// Runs one poll's HTTP call only while the sweep's claim on the job holds: the claim ends by itself just before the
 /// next sweep, so a poll answered in time writes nothing; one picked up late, or still waiting when its claim nears
-/// its end, extends the claim in the database by whole intervals (one write), and one whose claim cannot be
-/// extended (another sweep claimed the job, the database is unreachable) is abandoned, so never two polls of a job
+/// its end, extends the claim in the database by whole intervals (and the consumer ends it when the poll is done, so
+/// the next sweep polls the job as usual), and one whose claim cannot be extended (another sweep claimed the job, the database is unreachable) is abandoned, so never two polls of a job
 /// are in flight anywhere.
 /// </summary>
 public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider time, IOptions<TrackingOptions> options, ILogger<ClaimKeeper> logger)
@@ -25,19 +25,20 @@ public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider tim
         ArgumentNullException.ThrowIfNull(call);
         if (poll.ClaimedUntil is not { } held)
         {
-            return new ClaimedCall<T>(await call(cancellationToken), null);
+            return new ClaimedCall<T>(await call(cancellationToken), null, Extended: false);
         }
 
         var tracking = options.Value;
+        var extended = false;
         if (held - time.GetUtcNow() < tracking.PollClaimGuard)
         {
             // Picked up late: the claim has (nearly) ended, and is ours only if no sweep claimed the job since.
             if (await ExtendAsync(poll.JobId, held) is not { } longer)
             {
-                return new ClaimedCall<T>(null, null);
+                return new ClaimedCall<T>(null, null, Extended: false);
             }
 
-            held = longer;
+            (held, extended) = (longer, true);
         }
 
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -50,7 +51,7 @@ public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider tim
             if (await Task.WhenAny(running, nearEnd) == running)
             {
                 await stopWaiting.CancelAsync();
-                return new ClaimedCall<T>(await running, held);
+                return new ClaimedCall<T>(await running, held, extended);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -66,17 +67,16 @@ public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider tim
                 }
 
                 LogAbandoned(logger, poll.JobId);
-                return new ClaimedCall<T>(null, null);
+                return new ClaimedCall<T>(null, null, Extended: false);
             }
 
-            held = longer;
+            (held, extended) = (longer, true);
         }
     }
 
     /// <summary>
-    /// Moves the claim's end from <paramref name="held"/> to the end of the next sweep's claim window (whole
-    /// intervals later) that still lies ahead; null when the claim is no longer ours. The poll then stands for
-    /// that sweep's poll too: its claim ends by itself like any other, with no second write.
+    /// Moves the claim's end from <paramref name="held"/> by whole intervals to the first end that still lies a guard
+    /// ahead; null when the claim is no longer ours.
     /// </summary>
     private async Task<DateTimeOffset?> ExtendAsync(string jobId, DateTimeOffset held)
     {
@@ -103,8 +103,8 @@ public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider tim
 }
 
 /// <summary>
-/// What a poll's call gave under its claim: the result (null: abandoned, the claim was lost) and the claim's end as
-/// held at the end (null: none).
+/// What a poll's call gave under its claim: the result (null: abandoned, the claim was lost), the claim's end as held
+/// at the end (null: none), and whether the poll extended it (then its end is the poll's to move back).
 /// </summary>
-public sealed record ClaimedCall<T>(T? Result, DateTimeOffset? HeldUntil)
+public sealed record ClaimedCall<T>(T? Result, DateTimeOffset? HeldUntil, bool Extended)
     where T : class;

@@ -59,6 +59,11 @@ public sealed partial class PollProgressConsumer(
                 ObservedAt = time.GetUtcNow(),
                 RequestedAt = poll.RequestedAt,
             });
+            if (claimed.Extended)
+            {
+                await MoveClaimAsync(poll.JobId, claimed.HeldUntil, time.GetUtcNow()); // the next sweep polls it as usual
+            }
+
             return;
         }
 
