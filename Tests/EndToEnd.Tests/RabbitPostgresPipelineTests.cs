@@ -138,7 +138,8 @@ public sealed class RabbitPostgresPipelineTests : PipelineSuite
     [Fact]
     public async Task A_job_published_by_the_contract_through_the_bus_completes_with_a_durably_scheduled_timeout_armed()
     {
-        await using var system = await StartSystemAsync();
+        // Slow enough to be seen streaming on a loaded machine (at the suite's 2 MiB/s a disk streams for one second).
+        await using var system = await StartSystemAsync(new() { ["Vma:Jobs:ThroughputCapPerJob"] = "256KiB" });
         var run = Guid.NewGuid().ToString("N")[..8];
         await system.StartReplicationAsync($"{run}-contract", "demo-vm-2", SyncType.Auto);
         var job = await system.WaitForAsync($"{run}-contract", j => j.Status == StatusMapping.Streaming, TimeSpan.FromSeconds(60));
