@@ -55,13 +55,22 @@ internal sealed class JobJournal(JobJournalStore store, JobJournalRecord record)
     }
 
     /// <summary>The job ended (succeeded, failed or cancelled): its journal goes, after any write still under way.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAsync(keep: false);
+
+    /// <summary>
+    /// No more writes, after any still under way; <paramref name="keep"/>: the job is suspended by a graceful stop and
+    /// the next start takes it up from this record.
+    /// </summary>
+    public async ValueTask CloseAsync(bool keep)
     {
         await _writes.WaitAsync(CancellationToken.None);
         try
         {
             _closed = true;
-            store.Delete(_record.JobId);
+            if (!keep)
+            {
+                store.Delete(_record.JobId);
+            }
         }
         finally
         {
