@@ -78,6 +78,15 @@ public sealed class SimulatedSourceOptions
 
     /// <summary>Percentage of extents that hold data at first; the rest read as zeros. Default 50.</summary>
     public int AllocatedPercent { get; set; } = 50;
+
+    /// <summary>
+    /// Names of the first VMs instead of <c>demo-vm-N</c> (any text, as vCenter allows: quotes, '%', newlines, 4-byte
+    /// Unicode), so tests can send hostile names through the whole system. Default none.
+    /// </summary>
+    public List<string> VmNames { get; set; } = [];
+
+    /// <summary>Labels of each VM's disks by index instead of <c>Hard disk N</c> (any text). Default none.</summary>
+    public List<string> DiskLabels { get; set; } = [];
 }
 
 public sealed class JobOptions
