@@ -59,6 +59,9 @@ internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMet
 
     public bool PromisePending { get; set; }
 
+    /// <summary>How far ahead of landed bytes a promise reaches (set under the lock, read by the hot path).</summary>
+    public long PromiseStepBytes;
+
     public long BytesTransferred => Math.Min(Math.Max(ResumeBase, Landed), Promised);
 
     public Uri? TargetUri { get; set; }

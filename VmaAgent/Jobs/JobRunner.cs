@@ -281,8 +281,11 @@ public sealed partial class JobRunner(
             : async (offset, token) =>
             {
                 var flushed = JobJournalDisk.PlannedBelow(areas, offset);
-                await journal.CheckpointAsync(disk.Index, offset, flushed, token);
-                job.SetPromised(disk.Index, flushed, answersRequest: false);
+                // Three intervals ahead: the next checkpoint extends it before progress gets near, so a steady copy
+                // writes its journal once per checkpoint (each write is a file replaced and fsynced).
+                var promise = Math.Max(flushed, job.PromiseAhead(disk.Index, _options.CheckpointInterval * 3));
+                await journal.CheckpointAsync(disk.Index, offset, flushed, promise, token);
+                job.SetPromised(disk.Index, promise, answersRequest: false);
             };
         await TransferEngine.CopyAsync(
             snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, settings, limiter,

@@ -200,7 +200,23 @@ public sealed class ReplicationJob
     /// <summary>The meters need a sample per tenth of a second, not per request; a reader samples them too.</summary>
     private static readonly TimeSpan MeterResolution = TimeSpan.FromMilliseconds(100);
 
-    private static long PromiseStepOf(DiskJobState disk) => Math.Max(disk.PlannedBytes / 20, PromiseStep);
+    private static long PromiseStepOf(DiskJobState disk) => Math.Max(Math.Max(disk.PlannedBytes / 20, PromiseStep), Volatile.Read(ref disk.PromiseStepBytes));
+
+    /// <summary>
+    /// What a checkpoint's journal write should promise as well: <paramref name="horizon"/> worth of the disk's current
+    /// throughput past what landed (at least the usual step), so that a steady copy needs no journal write between
+    /// checkpoints. Caps at the plan; the caller writes it, then calls <see cref="SetPromised"/>.
+    /// </summary>
+    internal long PromiseAhead(int index, TimeSpan horizon)
+    {
+        lock (_gate)
+        {
+            var disk = _disks[index];
+            var ahead = (long)(disk.Meter.BytesPerSecond() * horizon.TotalSeconds);
+            Volatile.Write(ref disk.PromiseStepBytes, ahead);
+            return Math.Min(disk.PlannedBytes, disk.Landed + PromiseStepOf(disk));
+        }
+    }
 
     private const long PromiseStep = 8 << 20;
 
