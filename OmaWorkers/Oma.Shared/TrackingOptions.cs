@@ -44,13 +44,14 @@ public sealed class TrackingOptions
     /// died too). A poll picked up late, or still waiting for the VMA when its claim nears its end, extends it
     /// (<see cref="PollClaimGuard"/>), or is abandoned when it cannot.
     /// </summary>
-    public TimeSpan PollClaimLease => PollInterval - PollClaimGuard;
+    public TimeSpan PollClaimLease => PollInterval - (PollInterval / 10);
 
     /// <summary>
-    /// How long before its claim ends a poll still in flight extends it (by <see cref="HttpTimeout"/> and this again);
-    /// the same margin separates the claim's end from the next firing, where another claim can first be taken.
+    /// How long before its claim ends a poll still in flight (or picked up only then) extends it: with the tenth
+    /// between the claim's end and the next sweep, the time a late timer or a slow database has before another sweep
+    /// could claim the job.
     /// </summary>
-    public TimeSpan PollClaimGuard => PollInterval / 10;
+    public TimeSpan PollClaimGuard => PollInterval / 4;
 
     /// <summary>Most polls one sweep publishes.</summary>
     public int SweepBatchSize { get; set; } = 10_000;
