@@ -114,6 +114,13 @@ public sealed class JobOptions
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// On a graceful stop (SIGTERM), how long a copy may take to finish its requests in flight, flush and checkpoint
+    /// before it is cut off (its journal then resumes from the last checkpoint). Default 10 s: well inside the host's
+    /// 30 s shutdown timeout and Kubernetes' 30 s grace period.
+    /// </summary>
+    public TimeSpan StopDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Keep a durable journal per running job (planned areas, how far the target is flushed) so a VMA that died mid-job
     /// takes the job up again at its next start. Default true.
     /// </summary>
