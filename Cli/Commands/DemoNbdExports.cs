@@ -1,6 +1,7 @@
 using Migration.Contracts.Vma;
 using Migration.VmaAgent.Nbd;
 using Migration.VmaAgent.Sources;
+using Migration.VmaAgent.Targets;
 
 namespace Migration.Cli.Commands;
 
@@ -29,7 +30,7 @@ public sealed class DemoNbdExports : IAsyncDisposable
                 var disks = new Dictionary<string, TargetDisk>(StringComparer.Ordinal);
                 foreach (var disk in vm.Disks)
                 {
-                    var image = Path.Combine(targetDirectory, vm.Name, disk.Id + ".img");
+                    var image = TargetFileName.DefaultImage(targetDirectory, vm.Name, disk.Id);
                     Directory.CreateDirectory(Path.GetDirectoryName(image)!);
                     await using (var file = File.Create(image))
                     {

@@ -73,7 +73,7 @@ public sealed class DemoScenario
 
         AnsiConsole.Write(JobTable.Summary(all, diskCounts));
         var problems = all.Where(j => j.Status != StatusMapping.Completed)
-            .Select(j => $"{j.Id} ended {j.Status}: {j.ErrorMessage ?? "(no error recorded)"}").ToList();
+            .Select(j => $"{Shown.Text(j.Id)} ended {j.Status}: {Shown.Text(j.ErrorMessage ?? "(no error recorded)")}").ToList();
         if (full.Any(j => j.Status != StatusMapping.Completed))
         {
             problems.Add("the incremental phase did not run because a full sync did not complete");

@@ -37,7 +37,7 @@ public static class HistoryCommand
         {
             List<string> cells =
             [
-                Markup.Escape(row.JobId), Markup.Escape(row.DiskId), row.SyncType,
+                Shown.Markup(row.JobId), Shown.Markup(row.DiskId), row.SyncType,
                 JobTable.Bytes(row.BytesTransferred),
                 row.SyncDurationSeconds.ToString(CultureInfo.InvariantCulture) + " s",
                 row.SyncSuccess ? "[green]yes[/]" : "[red]no[/]",
@@ -45,7 +45,7 @@ public static class HistoryCommand
             ];
             if (wide)
             {
-                cells.AddRange([Markup.Escape(row.PreviousChangeId ?? "—"), Markup.Escape(row.ChangeId ?? "—")]);
+                cells.AddRange([Shown.Markup(row.PreviousChangeId ?? "—"), Shown.Markup(row.ChangeId ?? "—")]);
             }
 
             table.AddRow([.. cells]);

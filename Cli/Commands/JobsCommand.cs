@@ -29,7 +29,7 @@ public static class JobsCommand
         foreach (var job in active)
         {
             activeTable.AddRow(
-                Markup.Escape(job.Id), job.Status, Markup.Escape(job.CurrentOperation ?? "—"),
+                Shown.Markup(job.Id), job.Status, Shown.Markup(job.CurrentOperation ?? "—"),
                 job.ProgressPercent.ToString("0.0", CultureInfo.InvariantCulture) + "%",
                 job.UpdatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture));
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Migration.Cli.CommandLine;
+using Migration.Cli.Display;
 using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
@@ -54,7 +55,7 @@ public static class RetryCommand
         }
 
         await BusPublisher.PublishAsync(configuration, command, "retry", cancellationToken);
-        AnsiConsole.MarkupLine($"Published StartReplication for job [bold]{Markup.Escape(command.JobId)}[/] (retry of {Markup.Escape(jobId)}: VM {Markup.Escape(job.VmName)}, auto, agent {Markup.Escape(job.VmaUrl)})");
+        AnsiConsole.MarkupLine($"Published StartReplication for job [bold]{Markup.Escape(command.JobId)}[/] (retry of {Markup.Escape(jobId)}: VM {Shown.Markup(job.VmName)}, auto, agent {Markup.Escape(job.VmaUrl)})");
         return 0;
     }
 

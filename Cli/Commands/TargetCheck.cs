@@ -1,4 +1,5 @@
 using Migration.VmaAgent.Sources;
+using Migration.VmaAgent.Targets;
 
 namespace Migration.Cli.Commands;
 
@@ -11,7 +12,7 @@ public static class TargetCheck
         {
             foreach (var disk in inventory.GetVm(vm).Disks)
             {
-                var path = Path.Combine(targetDirectory, vm, $"{disk.Id}.img");
+                var path = TargetFileName.DefaultImage(targetDirectory, vm, disk.Id);
                 if (!File.Exists(path))
                 {
                     yield return $"{vm}/{disk.Id}: no target image at {path}";

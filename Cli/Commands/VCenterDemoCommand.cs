@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Sources.VSphere;
+using Migration.VmaAgent.Targets;
 using Migration.VmaAgent.VSphere;
 using Spectre.Console;
 
@@ -93,7 +94,7 @@ public static class VCenterDemoCommand
                 var id = VSphereSource.DiskId(disk.Key);
                 var (dcPath, dsName) = await api.DatastoreLocationAsync(disk.Datastore!.Value, ct);
                 var source = reader.Open(id, new SnapshotDiskLocation(vm.Ref.Value, "", disk.FileName, dcPath, dsName, disk.CapacityBytes));
-                var image = Path.Combine(targets, name, id + ".img");
+                var image = TargetFileName.DefaultImage(targets, name, id);
                 if (!File.Exists(image))
                 {
                     problems.Add($"{name}/{id}: no target image at {image}");

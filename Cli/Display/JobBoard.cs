@@ -31,7 +31,7 @@ public static class JobBoard
         {
             var figures = JobFigures.Of(job, now);
             var status = figures.Silent ? "silent" : job.Status;
-            lines.Add(($"{job.Id}  {job.VmName}  {job.SyncType ?? "…"}  {status}  {job.CurrentOperation ?? ""}", null, "", StatusStyle(job.Status, figures.Silent)));
+            lines.Add(($"{Shown.Text(job.Id)}  {Shown.Text(job.VmName)}  {job.SyncType ?? "…"}  {status}  {Shown.Text(job.CurrentOperation)}", null, "", StatusStyle(job.Status, figures.Silent)));
 
             var rate = figures.Finished ? $"avg {JobTable.Bytes(figures.AverageBps)}/s" : $"{JobTable.Bytes(job.TransferSpeedBps)}/s";
             lines.Add(("  ", job.ProgressPercent, $"{JobTable.Bytes(job.BytesTransferred)} / {JobTable.Bytes(job.TotalBytes)}  {rate}", Style.Plain));
@@ -48,7 +48,7 @@ public static class JobBoard
 
             foreach (var disk in disks)
             {
-                lines.Add(($"    {disk.DiskId} ", disk.SyncProgressPercent, $"{JobTable.Bytes(disk.BytesSynced)} / {JobTable.Bytes(disk.PlannedBytes)}", Style.Plain));
+                lines.Add(($"    {Shown.Text(disk.DiskId)} ", disk.SyncProgressPercent, $"{JobTable.Bytes(disk.BytesSynced)} / {JobTable.Bytes(disk.PlannedBytes)}", Style.Plain));
             }
         }
 
@@ -76,6 +76,8 @@ public static class JobBoard
 
         var cut = text.LastIndexOf(' ', Math.Max(0, width - 2));
         var keep = cut > width / 2 ? cut : width - 1;
+        // Never between the two halves of a 4-byte character (an emoji in a VM name).
+        keep -= keep > 0 && char.IsHighSurrogate(text[keep - 1]) ? 1 : 0;
         return text[..keep].TrimEnd() + "…";
     }
 

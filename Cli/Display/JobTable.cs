@@ -17,7 +17,7 @@ public static class JobTable
         {
             var figures = JobFigures.Of(job, job.CompletedAt ?? job.UpdatedAt);
             table.AddRow(
-                new Text(job.Id),
+                new Text(Shown.Text(job.Id)),
                 new Text(job.SyncType ?? "—"),
                 Status(job.Status),
                 new Text(diskCounts.GetValueOrDefault(job.Id).ToString(CultureInfo.InvariantCulture)),
@@ -31,7 +31,7 @@ public static class JobTable
 
     public static string Line(JobView job) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{job.Id}: {job.Status} {job.CurrentOperation ?? "-"} {job.ProgressPercent:0.0}% {Bytes(job.BytesTransferred)}/{Bytes(job.TotalBytes)} {Bytes(job.TransferSpeedBps)}/s");
+            $"{Shown.Text(job.Id)}: {job.Status} {Shown.Text(job.CurrentOperation ?? "-")} {job.ProgressPercent:0.0}% {Bytes(job.BytesTransferred)}/{Bytes(job.TotalBytes)} {Bytes(job.TransferSpeedBps)}/s");
 
     public static string Bytes(long bytes)
     {

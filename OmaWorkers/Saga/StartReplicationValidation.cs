@@ -1,5 +1,6 @@
 using MassTransit;
 using Migration.Contracts;
+using Migration.Contracts.Text;
 using Migration.Contracts.Vma;
 
 namespace Migration.OmaWorkers.Saga;
@@ -12,7 +13,7 @@ public sealed class StartReplicationValidation : IFilter<ConsumeContext<StartRep
 {
     public Task Send(ConsumeContext<StartReplication> context, IPipe<ConsumeContext<StartReplication>> next) =>
         Problem(context.Message) is { } problem
-            ? throw new InvalidCommandException($"StartReplication rejected: {problem}")
+            ? throw new InvalidCommandException($"StartReplication rejected{Naming(context.Message.JobId)}: {problem}")
             : next.Send(context);
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("startReplicationValidation");
@@ -48,11 +49,13 @@ public sealed class StartReplicationValidation : IFilter<ConsumeContext<StartRep
         {
             if (!Uri.TryCreate(disk?.Uri, UriKind.Absolute, out var target) || target.Scheme is not ("nbd" or "nbd+unix" or "file"))
             {
-                return $"target.disks.{diskId}.uri: an nbd://host:port/export, nbd+unix:///export?socket=PATH or file:///path URI";
+                return $"target.disks.{SafeText.Escape(diskId)}.uri: an nbd://host:port/export, nbd+unix:///export?socket=PATH or file:///path URI";
             }
         }
 
         return null;
     }
 
+    // The id is from outside and may break the rule in any way: escaped, so the fault's log line stays one line.
+    private static string Naming(string? jobId) => string.IsNullOrEmpty(jobId) ? "" : $" (job id '{SafeText.Escape(jobId, 300)}')";
 }

@@ -5,6 +5,7 @@ using Migration.Cli.Embedded;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.Saga;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.EndToEnd;
 
@@ -36,10 +37,10 @@ public sealed class NoJobForgottenTests : IDisposable
     [Fact]
     public async Task A_job_whose_scheduled_timeout_was_lost_still_fails_on_time_when_its_VMA_falls_silent()
     {
-        await using var vma = await HostileVma.StartAsync();
+        await using var vma = await MisbehavingVma.StartAsync();
         const string jobId = "lost-timeout-1";
         var percent = 0m;
-        vma.Answers[jobId] = HostileVma.Json(() => HostileVma.StreamingDocument(jobId, percent = Math.Min(percent + 1, 99)));
+        vma.Answers[jobId] = MisbehavingVma.Json(() => MisbehavingVma.StreamingDocument(jobId, percent = Math.Min(percent + 1, 99)));
         var settings = new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = $"Data Source={Path.Combine(_root, "lost.db")}",
@@ -63,7 +64,7 @@ public sealed class NoJobForgottenTests : IDisposable
         await first.WaitForAsync(jobId, j => j.Status == StatusMapping.Streaming && j.ProgressPercent >= 3, TimeSpan.FromSeconds(30));
         await first.StopAsync();
         await first.DisposeAsync();
-        vma.Answers[jobId] = HostileVma.HoldOpen;
+        vma.Answers[jobId] = MisbehavingVma.HoldOpen;
 
         // The second process knows nothing of that timeout.
         await using var second = await EmbeddedSystem.StartAsync(settings);

@@ -1,6 +1,7 @@
 using Migration.Cli.Embedded;
 using Migration.Contracts.Status;
 using Migration.OmaWorkers.Saga;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.EndToEnd;
 
@@ -28,10 +29,10 @@ public sealed class UntrustedVmaTests : IAsyncLifetime
     [Fact]
     public async Task A_held_open_poll_is_the_only_one_in_flight_cluster_wide_backoff_engages_and_absurd_answers_end_in_the_contact_timeout()
     {
-        await using var vma = await HostileVma.StartAsync();
+        await using var vma = await MisbehavingVma.StartAsync();
         const string silent = "untrusted-silent";
         const string absurd = "untrusted-absurd";
-        vma.Answers[absurd] = HostileVma.Json(() => AbsurdDocument(absurd));
+        vma.Answers[absurd] = MisbehavingVma.Json(() => AbsurdDocument(absurd));
         var settings = Settings();
         await using var first = await EmbeddedSystem.StartAsync(settings);
         await using var second = await EmbeddedSystem.StartAsync(settings);
@@ -92,5 +93,5 @@ public sealed class UntrustedVmaTests : IAsyncLifetime
     }
 
     private static string AbsurdDocument(string jobId) =>
-        HostileVma.StreamingDocument(jobId, 50).Replace("\"percent\":50", "\"percent\":250", StringComparison.Ordinal);
+        MisbehavingVma.StreamingDocument(jobId, 50).Replace("\"percent\":50", "\"percent\":250", StringComparison.Ordinal);
 }

@@ -89,6 +89,18 @@ public sealed class VmaProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM by pid, what Kubernetes sends on a rolling update; the exit code once it has stopped (within 60 s).</summary>
+    public async Task<int> StopAsync()
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await KillAsync();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Migration.Oma.Persistence;
 using Migration.Oma.Persistence.Dialects;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
@@ -11,7 +12,7 @@ namespace Migration.Tests.Persistence;
 /// leaves every row in exactly one table, and the next run finishes the move.
 /// </summary>
 [Collection(DatabaseCollection.Name)]
-public sealed class HistoryArchiverTests(DatabaseFixture fixture)
+public sealed class HistoryArchiverTests(TestDatabases fixture)
 {
     private const int Old = 200;
     private const int Recent = 50;
@@ -20,7 +21,7 @@ public sealed class HistoryArchiverTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task A_run_killed_between_batches_is_finished_by_the_next_with_nothing_lost_or_doubled(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var now = TestJobs.Now;
         var time = new FakeTimeProvider(now);
         var store = services.GetRequiredService<IReplicationStore>();

@@ -2,11 +2,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
 [Collection(DatabaseCollection.Name)]
-public sealed class JobQueriesTests(DatabaseFixture fixture)
+public sealed class JobQueriesTests(TestDatabases fixture)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -14,7 +15,7 @@ public sealed class JobQueriesTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Seed_monitoring_queries_report_active_jobs_recent_cbt_history_and_health(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var store = services.GetRequiredService<IReplicationStore>();
         var queries = services.GetRequiredService<IJobQueries>();
@@ -51,7 +52,7 @@ public sealed class JobQueriesTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Due_polls_are_active_jobs_whose_next_poll_has_come_oldest_first_up_to_the_limit(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var queries = services.GetRequiredService<IJobQueries>();
         var now = TestJobs.Now;
@@ -76,7 +77,7 @@ public sealed class JobQueriesTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Job_views_carry_every_column_newest_job_first(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var queries = services.GetRequiredService<IJobQueries>();
         var state = TestJobs.NewState("job-full", "vm-db-02", StatusMapping.Failed);

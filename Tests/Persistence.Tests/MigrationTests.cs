@@ -4,11 +4,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Migration.Oma.Persistence;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
 [Collection(DatabaseCollection.Name)]
-public sealed class MigrationTests(DatabaseFixture fixture)
+public sealed class MigrationTests(TestDatabases fixture)
 {
     [Theory]
     [ClassData(typeof(Providers))]
@@ -22,7 +23,7 @@ public sealed class MigrationTests(DatabaseFixture fixture)
         Assert.Equal(DatabaseMigrator.ScriptNames(provider), first);
         Assert.NotEmpty(first);
         Assert.Empty(second);
-        await using var services = DatabaseFixture.Services(options);
+        await using var services = DatabaseServices.Services(options);
         await using var connection = await services.GetRequiredService<DbConnectionFactory>().OpenAsync(CancellationToken.None);
         foreach (var table in new[] { "replication_jobs", "vm_disks", "cbt_history", "job_log" })
         {
@@ -51,7 +52,7 @@ public sealed class MigrationTests(DatabaseFixture fixture)
         DatabaseMigrator.Migrate(options);
 
         Assert.True(File.Exists(file));
-        await using var services = DatabaseFixture.Services(options);
+        await using var services = DatabaseServices.Services(options);
         await using var connection = await services.GetRequiredService<DbConnectionFactory>().OpenAsync(CancellationToken.None);
         Assert.Equal("wal", await connection.ExecuteScalarAsync<string>("PRAGMA journal_mode"));
         Assert.Equal(DbConnectionFactory.SqliteBusyTimeoutMilliseconds, await connection.ExecuteScalarAsync<long>("PRAGMA busy_timeout"));
@@ -63,7 +64,7 @@ public sealed class MigrationTests(DatabaseFixture fixture)
     {
         var options = await fixture.FreshAsync(provider, migrate: false);
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(DatabaseFixture.ConfigurationOf(options));
+        builder.Configuration.AddInMemoryCollection(DatabaseServices.ConfigurationOf(options));
         // Registered first, so it would start first if the migration ran in an ordinary StartAsync.
         builder.Services.AddSingleton<SchemaProbe>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchemaProbe>());

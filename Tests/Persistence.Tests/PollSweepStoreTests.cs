@@ -2,12 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
 /// <summary>The sweep's claims and its overdue-job query on SQLite and PostgreSQL.</summary>
 [Collection(DatabaseCollection.Name)]
-public sealed class PollSweepStoreTests(DatabaseFixture fixture)
+public sealed class PollSweepStoreTests(TestDatabases fixture)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -15,7 +16,7 @@ public sealed class PollSweepStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task A_claimed_job_is_not_claimed_again_until_its_claim_is_released_or_expires(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var claims = services.GetRequiredService<IPollSweepStore>();
         var now = TestJobs.Now;
@@ -47,7 +48,7 @@ public sealed class PollSweepStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task A_claim_takes_at_most_the_limit(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var claims = services.GetRequiredService<IPollSweepStore>();
         var now = TestJobs.Now;
@@ -67,7 +68,7 @@ public sealed class PollSweepStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Overdue_jobs_are_live_jobs_without_contact_since_the_cutoff(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.FreshAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var claims = services.GetRequiredService<IPollSweepStore>();
         var now = TestJobs.Now;

@@ -4,11 +4,12 @@ using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.Saga;
 using Migration.OmaWorkers.SagaRepository;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
 [Collection(DatabaseCollection.Name)]
-public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
+public sealed class ReplicationStateRepositoryTests(TestDatabases fixture)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -16,7 +17,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Inserted_instance_loads_back_with_every_property(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var state = TestJobs.NewState(TestJobs.NewJobId(), "vm-äöü-01", StatusMapping.Streaming);
         state.CurrentState = JobStates.Snapshotting;
@@ -53,7 +54,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Update_writes_the_changes_and_moves_the_version_on(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var state = await TestJobs.InsertAsync(repository, TestJobs.NewState(TestJobs.NewJobId()));
 
@@ -82,7 +83,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Unchanged_instance_issues_no_update(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var metrics = services.GetRequiredService<PersistenceMetrics>();
         var state = await TestJobs.InsertAsync(repository, TestJobs.NewState(TestJobs.NewJobId()));
@@ -103,7 +104,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Of_two_concurrent_updates_one_wins_and_the_other_gets_a_concurrency_exception(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var state = await TestJobs.InsertAsync(repository, TestJobs.NewState(TestJobs.NewJobId()));
         await using var first = repository.OpenSession();
@@ -128,7 +129,7 @@ public sealed class ReplicationStateRepositoryTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task A_second_insert_of_the_same_job_is_a_concurrency_conflict_and_writes_nothing(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var jobId = TestJobs.NewJobId();
         await TestJobs.InsertAsync(repository, TestJobs.NewState(jobId));

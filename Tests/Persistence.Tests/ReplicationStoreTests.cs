@@ -3,11 +3,12 @@ using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
 [Collection(DatabaseCollection.Name)]
-public sealed class ReplicationStoreTests(DatabaseFixture fixture)
+public sealed class ReplicationStoreTests(TestDatabases fixture)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -15,7 +16,7 @@ public sealed class ReplicationStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Disk_progress_and_bytes_never_go_backwards(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var store = services.GetRequiredService<IReplicationStore>();
         var queries = services.GetRequiredService<IJobQueries>();
         var jobId = TestJobs.NewJobId();
@@ -40,7 +41,7 @@ public sealed class ReplicationStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Completed_or_failed_disk_never_reopens_and_its_change_id_is_never_cleared(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var store = services.GetRequiredService<IReplicationStore>();
         var queries = services.GetRequiredService<IJobQueries>();
         var jobId = TestJobs.NewJobId();
@@ -83,7 +84,7 @@ public sealed class ReplicationStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Change_id_is_set_on_completion_of_a_streaming_disk(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var store = services.GetRequiredService<IReplicationStore>();
         var queries = services.GetRequiredService<IJobQueries>();
         var jobId = TestJobs.NewJobId();
@@ -100,7 +101,7 @@ public sealed class ReplicationStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task A_second_cbt_history_row_for_the_same_disk_is_ignored(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var store = services.GetRequiredService<IReplicationStore>();
         var queries = services.GetRequiredService<IJobQueries>();
         var jobId = TestJobs.NewJobId();
@@ -128,7 +129,7 @@ public sealed class ReplicationStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Job_log_entries_with_the_same_dedupe_key_are_written_once(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var store = services.GetRequiredService<IReplicationStore>();
         var queries = services.GetRequiredService<IJobQueries>();
         var jobId = TestJobs.NewJobId();
@@ -163,7 +164,7 @@ public sealed class ReplicationStoreTests(DatabaseFixture fixture)
     [ClassData(typeof(Providers))]
     public async Task Last_change_ids_are_the_newest_completed_per_disk_of_that_vm(DatabaseProvider provider)
     {
-        await using var services = DatabaseFixture.Services(await fixture.SharedAsync(provider));
+        await using var services = DatabaseServices.Services(await fixture.SharedAsync(provider));
         var store = services.GetRequiredService<IReplicationStore>();
         var repository = services.GetRequiredService<ReplicationStateRepository>();
         var vmName = $"vm-{Guid.NewGuid():N}";

@@ -5,12 +5,13 @@ using Migration.Contracts;
 using Migration.Oma.Persistence;
 using Migration.OmaWorkers.SagaRepository;
 using Migration.OmaWorkers.Saga;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
 /// <summary>The repository under MassTransit's own saga pipeline: concurrency, retries and failed behaviours.</summary>
 [Collection(DatabaseCollection.Name)]
-public sealed class SagaHarnessTests(DatabaseFixture fixture)
+public sealed class SagaHarnessTests(TestDatabases fixture)
 {
     [Theory]
     [ClassData(typeof(Providers))]
@@ -95,7 +96,7 @@ public sealed class SagaHarnessTests(DatabaseFixture fixture)
     }
 
     private static ServiceProvider HarnessServices(DatabaseOptions options) =>
-        DatabaseFixture.Services(options, services => services.AddMassTransitTestHarness(bus =>
+        DatabaseServices.Services(options, services => services.AddMassTransitTestHarness(bus =>
         {
             bus.AddSagaStateMachine<CountingStateMachine, ReplicationState>((context, saga) =>
                 {

@@ -12,6 +12,7 @@ using Migration.OmaWorkers;
 using Migration.OmaWorkers.Saga;
 using Migration.OmaWorkers.SagaRepository;
 using Npgsql;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Persistence;
 
@@ -20,7 +21,7 @@ namespace Migration.Tests.Persistence;
 /// one transaction at save time.
 /// </summary>
 [Collection(DatabaseCollection.Name)]
-public sealed class SagaUnitOfWorkTests(DatabaseFixture fixture)
+public sealed class SagaUnitOfWorkTests(TestDatabases fixture)
 {
     // Whole seconds: PostgreSQL keeps microseconds, and the tests compare timestamps read back.
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds());
@@ -279,7 +280,7 @@ public sealed class SagaUnitOfWorkTests(DatabaseFixture fixture)
         public static async Task<SagaOnDatabase> StartAsync(DatabaseOptions database)
         {
             var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(DatabaseFixture.ConfigurationOf(database))
+                .AddInMemoryCollection(DatabaseServices.ConfigurationOf(database))
                 .AddInMemoryCollection(new Dictionary<string, string?>
                 {
                     // Deterministic throttle: only progress, stage and status changes write.

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Migration.OmaWorkers;
 using Migration.OmaWorkers.Consumers;
 using Migration.OmaWorkers.Vma;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Trust;
 
@@ -17,21 +18,7 @@ public sealed class DistrustfulOmaTests
 {
     private const string JobId = "distrust-1";
 
-    private static JsonObject GoodDocument()
-    {
-        var now = DateTimeOffset.UtcNow;
-        var progress = new ReplicationProgress
-        {
-            JobId = JobId,
-            Stage = ReplicationStage.Transfer,
-            Status = VmaJobStatus.Streaming,
-            StartedAt = now.AddMinutes(-1),
-            UpdatedAt = now,
-            Aggregate = new AggregateProgress { TotalBytes = 1000, BytesTransferred = 500, ThroughputBps = 100, Percent = 50 },
-            Disks = [new DiskProgress { Id = "disk-0", Label = "Hard disk 1", PlannedBytes = 1000, BytesTransferred = 500, ThroughputBps = 100, Percent = 50, Status = VmaDiskStatus.Streaming }],
-        };
-        return JsonNode.Parse(JsonSerializer.Serialize(progress, ProgressJsonContext.Default.ReplicationProgress))!.AsObject();
-    }
+    private static JsonObject GoodDocument() => JsonNode.Parse(MisbehavingVma.StreamingDocument(JobId, 50, withDisk: true))!.AsObject();
 
     private static string With(Action<JsonObject> change)
     {
@@ -98,7 +85,7 @@ public sealed class DistrustfulOmaTests
 
         vma.Answer = MisbehavingVma.Json(huge);
         var chunked = await oma.Vma.GetProgressAsync(vma.Url.ToString(), JobId, CancellationToken.None);
-        vma.Answer = (_, context) =>
+        vma.Answer = context =>
         {
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = huge.Length;
@@ -115,7 +102,7 @@ public sealed class DistrustfulOmaTests
     {
         await using var vma = await MisbehavingVma.StartAsync();
         var release = new TaskCompletionSource();
-        vma.Answer = async (_, context) => await release.Task.WaitAsync(context.RequestAborted);
+        vma.Answer = async context => await release.Task.WaitAsync(context.RequestAborted);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["VmaClient:MaxRetryAttempts"] = "0",
@@ -142,7 +129,7 @@ public sealed class DistrustfulOmaTests
 
             Assert.NotNull(failed);
             Assert.Contains("did not answer within the HTTP timeout", failed.Context.Message.Reason, StringComparison.Ordinal);
-            Assert.Single(vma.Requests);
+            Assert.Single(vma.Started);
             Assert.Single(harness.Published.Select<ProgressPollFailed>());
         }
         finally

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Web;
 
 /// <summary>The server-sent events feed over a real database: the first page on connect, then each changed job.</summary>
 [Collection(WebDatabaseCollection.Name)]
-public sealed class JobEventsTests(WebDatabases databases)
+public sealed class JobEventsTests(TestDatabases databases)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 

@@ -3,12 +3,13 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Migration.Contracts.Status;
 using Migration.Oma.Persistence;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Web;
 
 /// <summary>The read-only OMA API over a real database (SQLite, and the PostgreSQL server ./test.sh runs).</summary>
 [Collection(WebDatabaseCollection.Name)]
-public sealed class JobsApiTests(WebDatabases databases)
+public sealed class JobsApiTests(TestDatabases databases)
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 

@@ -78,6 +78,15 @@ public sealed class SimulatedSourceOptions
 
     /// <summary>Percentage of extents that hold data at first; the rest read as zeros. Default 50.</summary>
     public int AllocatedPercent { get; set; } = 50;
+
+    /// <summary>
+    /// Names of the first VMs instead of <c>demo-vm-N</c> (any text, as vCenter allows: quotes, '%', newlines, 4-byte
+    /// Unicode), so tests can send hostile names through the whole system. Default none.
+    /// </summary>
+    public List<string> VmNames { get; set; } = [];
+
+    /// <summary>Labels of each VM's disks by index instead of <c>Hard disk N</c> (any text). Default none.</summary>
+    public List<string> DiskLabels { get; set; } = [];
 }
 
 public sealed class JobOptions
@@ -103,6 +112,13 @@ public sealed class JobOptions
 
     /// <summary>How often a transfer flushes its target and records how far it got (the resume point). Default 5 s.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// On a graceful stop (SIGTERM), how long a copy may take to finish its requests in flight, flush and checkpoint
+    /// before it is cut off (its journal then resumes from the last checkpoint). Default 10 s: well inside the host's
+    /// 30 s shutdown timeout and Kubernetes' 30 s grace period.
+    /// </summary>
+    public TimeSpan StopDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Keep a durable journal per running job (planned areas, how far the target is flushed) so a VMA that died mid-job

@@ -29,6 +29,11 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
             failures.Add("Vma:Simulated:VmCount must be between 0 and 100000");
         }
 
+        if (sim.VmNames.Any(string.IsNullOrEmpty) || sim.VmNames.Distinct(StringComparer.Ordinal).Count() != sim.VmNames.Count)
+        {
+            failures.Add("Vma:Simulated:VmNames must be distinct and not empty");
+        }
+
         if (sim.BlockSize.Bytes is < 512 or > 64L << 20)
         {
             failures.Add("Vma:Simulated:BlockSize must be between 512B and 64MiB");

@@ -5,9 +5,15 @@ using Migration.VmaAgent.Transfer;
 
 namespace Migration.VmaAgent.Jobs;
 
-/// <summary>One disk's mutable state inside a job; only touched under the job's lock.</summary>
+/// <summary>
+/// One disk's mutable state inside a job; only changed under the job's lock, except <see cref="Landed"/>, which every
+/// completed request adds to without it.
+/// </summary>
 internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMeter meter)
 {
+    private long _landed;
+    private long _promised = long.MaxValue;
+
     public int Index { get; } = index;
 
     public SourceDiskInfo Disk { get; } = disk;
@@ -29,15 +35,32 @@ internal sealed class DiskJobState(int index, SourceDiskInfo disk, ThroughputMet
     public int? Areas { get; set; }
 
     /// <summary>Planned bytes of the requests completed (after a resume: from the journal's flushed bytes on).</summary>
-    public long Landed { get; set; }
+    public long Landed
+    {
+        get => Volatile.Read(ref _landed);
+        set => Volatile.Write(ref _landed, value);
+    }
+
+    /// <summary>The hot path of a transfer: one atomic add per completed request, no lock.</summary>
+    public long AddLanded(long bytes) => Interlocked.Add(ref _landed, bytes);
+
+    /// <summary>When the throughput meter was last sampled from the hot path (a <see cref="TimeProvider"/> timestamp).</summary>
+    public long MeterSampledAt;
 
     /// <summary>After a resume, what the journal says progress may have shown already: progress never shows less.</summary>
     public long ResumeBase { get; set; }
 
     /// <summary>With a journal, the most progress may show until the journal promises more (written before it is shown).</summary>
-    public long Promised { get; set; } = long.MaxValue;
+    public long Promised
+    {
+        get => Volatile.Read(ref _promised);
+        set => Volatile.Write(ref _promised, value);
+    }
 
     public bool PromisePending { get; set; }
+
+    /// <summary>How far ahead of landed bytes a promise reaches (set under the lock, read by the hot path).</summary>
+    public long PromiseStepBytes;
 
     public long BytesTransferred => Math.Min(Math.Max(ResumeBase, Landed), Promised);
 

@@ -11,13 +11,16 @@ internal sealed class JobJournal(JobJournalStore store, JobJournalRecord record)
 
     public Task SaveAsync(CancellationToken cancellationToken) => ChangeAsync(r => r, cancellationToken);
 
-    /// <summary>Everything below <paramref name="offset"/> is written and flushed.</summary>
-    public Task CheckpointAsync(int disk, long offset, long flushedBytes, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Everything below <paramref name="offset"/> is written and flushed; the same write promises up to
+    /// <paramref name="promisedBytes"/> (one journal write per checkpoint instead of two).
+    /// </summary>
+    public Task CheckpointAsync(int disk, long offset, long flushedBytes, long promisedBytes, CancellationToken cancellationToken) =>
         ChangeDiskAsync(disk, d => d with
         {
             FlushedOffset = offset,
             FlushedBytes = flushedBytes,
-            PromisedBytes = Math.Max(d.PromisedBytes, flushedBytes),
+            PromisedBytes = Math.Max(d.PromisedBytes, Math.Min(Math.Max(flushedBytes, promisedBytes), d.PlannedBytes)),
         }, cancellationToken);
 
     public Task SetTargetZeroedAsync(int disk, bool zeroed, CancellationToken cancellationToken) =>
@@ -55,13 +58,22 @@ internal sealed class JobJournal(JobJournalStore store, JobJournalRecord record)
     }
 
     /// <summary>The job ended (succeeded, failed or cancelled): its journal goes, after any write still under way.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => CloseAsync(keep: false);
+
+    /// <summary>
+    /// No more writes, after any still under way; <paramref name="keep"/>: the job is suspended by a graceful stop and
+    /// the next start takes it up from this record.
+    /// </summary>
+    public async ValueTask CloseAsync(bool keep)
     {
         await _writes.WaitAsync(CancellationToken.None);
         try
         {
             _closed = true;
-            store.Delete(_record.JobId);
+            if (!keep)
+            {
+                store.Delete(_record.JobId);
+            }
         }
         finally
         {

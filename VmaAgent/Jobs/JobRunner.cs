@@ -13,7 +13,9 @@ namespace Migration.VmaAgent.Jobs;
 /// <summary>
 /// Runs jobs through the nine stages, at most <c>Vma:Jobs:MaxConcurrentJobs</c> at once and one at a time per VM
 /// (the rest wait as Queued).
-/// Every failure, cancellation included, ends the job Failed with an error; nothing escapes to the host.
+/// Every failure, an explicit cancel included, ends the job Failed with an error; nothing escapes to the host. A graceful
+/// stop of the VMA instead suspends each job: its copy drains and checkpoints, its journal and written target stay,
+/// and the next start takes it up again as after a crash.
 /// </summary>
 public sealed partial class JobRunner(
     IReplicationSource source,
@@ -61,6 +63,7 @@ public sealed partial class JobRunner(
         ISourceSnapshot? snapshot = null;
         var targetDisks = new ITargetDisk?[job.Disks.Count];
         JobJournal? journal = null;
+        var suspended = false;
         // The scope's Stage entry is updated as the job moves on, so every log line carries the current stage.
         var scopeState = new JobScope(job.JobId, job.Vm.Name, stage);
         using var scope = logger.BeginScope(scopeState);
@@ -181,10 +184,14 @@ public sealed partial class JobRunner(
             job.StartExports([.. targetDisks.Select(t => (t!.ExportName, t.Device))]);
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Transfer, VmaJobStatus.Streaming, ct);
+            // The copy is not cut off by a stop at once: it drains first, and only past the drain timeout is it aborted.
+            using var drainDeadline = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+            using var copyCancel = CancellationTokenSource.CreateLinkedTokenSource(job.CancelledByRequest, drainDeadline.Token);
+            await using (job.HostStopping.Register(() => drainDeadline.CancelAfter(_options.StopDrainTimeout)))
             await using (var limiter = new BandwidthLimiter(job.Request.BandwidthLimitBps ?? _options.ThroughputCapPerJob.Bytes, ChunkBytes(job)))
             {
                 await Task.WhenAll(job.Disks.Select(disk =>
-                    TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], limiter, journal, resumeAt[disk.Index], ct)));
+                    TransferDiskAsync(job, disk, snapshot, targetDisks[disk.Index]!, plans[disk.Index], limiter, journal, resumeAt[disk.Index], copyCancel.Token, ct)));
             }
 
             stage = await EnterAsync(job, scopeState, ReplicationStage.Finalize, VmaJobStatus.Finalizing, ct);
@@ -198,6 +205,11 @@ public sealed partial class JobRunner(
             metrics.JobSucceeded();
             var document = job.Snapshot.Document;
             LogSucceeded(document.Cbt.Type, document.Aggregate.BytesTransferred, document.Aggregate.TotalBytes);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && !job.CancellationRequested && journals.Enabled)
+        {
+            suspended = true;
+            LogSuspended(stage);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -216,8 +228,8 @@ public sealed partial class JobRunner(
         }
         finally
         {
-            await CleanUpAsync(job, snapshot, targetDisks);
-            await CloseJournalAsync(job, journal);
+            await CleanUpAsync(job, snapshot, targetDisks, keepTargets: suspended);
+            await CloseJournalAsync(job, journal, keep: suspended);
             metrics.JobEnded(job.JobId, job.Snapshot.Document.Status == VmaJobStatus.Succeeded);
             if (holdsSlot)
             {
@@ -259,8 +271,9 @@ public sealed partial class JobRunner(
         return targetProblem is null ? (false, null) : (true, targetProblem);
     }
 
+    /// <summary><paramref name="copyCt"/> aborts the copy at once; <paramref name="ct"/> (which a graceful stop fires) only drains it.</summary>
     private async Task TransferDiskAsync(ReplicationJob job, DiskJobState disk, ISourceSnapshot snapshot, ITargetDisk target,
-        IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, JobJournal? journal, long resumeAt, CancellationToken ct)
+        IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, JobJournal? journal, long resumeAt, CancellationToken copyCt, CancellationToken ct)
     {
         job.StartDiskTransfer(disk.Index);
         var settings = new TransferSettings(ChunkBytes(job), _options.RequestsInFlight, _options.CheckpointInterval);
@@ -268,8 +281,11 @@ public sealed partial class JobRunner(
             : async (offset, token) =>
             {
                 var flushed = JobJournalDisk.PlannedBelow(areas, offset);
-                await journal.CheckpointAsync(disk.Index, offset, flushed, token);
-                job.SetPromised(disk.Index, flushed, answersRequest: false);
+                // Three intervals ahead: the next checkpoint extends it before progress gets near, so a steady copy
+                // writes its journal once per checkpoint (each write is a file replaced and fsynced).
+                var promise = Math.Max(flushed, job.PromiseAhead(disk.Index, _options.CheckpointInterval * 3));
+                await journal.CheckpointAsync(disk.Index, offset, flushed, promise, token);
+                job.SetPromised(disk.Index, promise, answersRequest: false);
             };
         await TransferEngine.CopyAsync(
             snapshot.OpenDisk(disk.Disk.Id), target, areas, disk.FullSync, settings, limiter,
@@ -282,13 +298,14 @@ public sealed partial class JobRunner(
 
                 metrics.BytesTransferred(bytes);
             },
-            time, ct, resumeAt, checkpoint,
+            time, copyCt, resumeAt, checkpoint,
             replayed: bytes =>
             {
                 LogReplayed(disk.Disk.Id, bytes);
                 job.AddNote("target-replay", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"Disk {disk.Disk.Id}: the target's connection was replaced after it acknowledged writes no flush covered; {bytes} bytes were written again"), "Warning");
-            });
+            },
+            stopping: job.HostStopping);
         if (journal is not null)
         {
             await journal.PromiseAsync(disk.Index, disk.PlannedBytes, ct);
@@ -379,15 +396,15 @@ public sealed partial class JobRunner(
         }
     }
 
-    private async Task CloseJournalAsync(ReplicationJob job, JobJournal? journal)
+    private async Task CloseJournalAsync(ReplicationJob job, JobJournal? journal, bool keep)
     {
         try
         {
             if (journal is not null)
             {
-                await journal.DisposeAsync();
+                await journal.CloseAsync(keep);
             }
-            else if (job.ResumeFrom is not null)
+            else if (job.ResumeFrom is not null && !keep)
             {
                 journals.Delete(job.JobId);
             }
@@ -439,10 +456,18 @@ public sealed partial class JobRunner(
         LogFailed(exception, stage, error);
     }
 
-    private async Task CleanUpAsync(ReplicationJob job, ISourceSnapshot? snapshot, ITargetDisk?[] targetDisks)
+    private async Task CleanUpAsync(ReplicationJob job, ISourceSnapshot? snapshot, ITargetDisk?[] targetDisks, bool keepTargets)
     {
         try
         {
+            if (keepTargets)
+            {
+                foreach (var target in targetDisks)
+                {
+                    target?.KeepForResume();
+                }
+            }
+
             if (snapshot is not null)
             {
                 await snapshot.DisposeAsync();
@@ -500,6 +525,9 @@ public sealed partial class JobRunner(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The journal of job {JobId} cannot be written or removed")]
     private partial void LogJournalFailed(Exception exception, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job suspended during {Stage} by the VMA stopping: its journal stays and the next start resumes it")]
+    private partial void LogSuspended(ReplicationStage stage);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cleaning up job {JobId} failed")]
     private partial void LogCleanupFailed(Exception exception, string jobId);

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using Migration.Contracts;
 using Migration.Contracts.Status;
+using Migration.Contracts.Text;
 
 namespace Migration.VmaAgent.Jobs;
 
@@ -11,6 +12,9 @@ namespace Migration.VmaAgent.Jobs;
 /// </summary>
 public sealed class JobScope(string jobId, string vmName, ReplicationStage stage) : IReadOnlyList<KeyValuePair<string, object?>>
 {
+    // A VM name is vCenter's, not ours: a newline in it would split a log line, an ESC would reach the terminal.
+    private readonly string _vmName = SafeText.Escape(vmName);
+
     private readonly Guid _correlationId = JobIdentity.ToCorrelationId(jobId);
 
     public ReplicationStage Stage { get; set; } = stage;
@@ -21,7 +25,7 @@ public sealed class JobScope(string jobId, string vmName, ReplicationStage stage
     {
         0 => new("JobId", jobId),
         1 => new("CorrelationId", _correlationId),
-        2 => new("VmName", vmName),
+        2 => new("VmName", _vmName),
         3 => new("Stage", Stage.ToString()),
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
@@ -37,5 +41,5 @@ public sealed class JobScope(string jobId, string vmName, ReplicationStage stage
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"JobId:{jobId} CorrelationId:{_correlationId} VmName:{vmName} Stage:{Stage}");
+        string.Create(CultureInfo.InvariantCulture, $"JobId:{jobId} CorrelationId:{_correlationId} VmName:{_vmName} Stage:{Stage}");
 }

@@ -11,7 +11,9 @@ namespace Migration.VmaAgent.Jobs;
 /// <summary>
 /// One replication job's state. The runner changes it through the methods below, each under a short lock that
 /// ends by publishing a new immutable <see cref="ProgressSnapshot"/>; readers only ever read that snapshot, so
-/// successive reads never see bytes or percentages go backwards.
+/// successive reads never see bytes or percentages go backwards. A completed request only adds to its disk's counter
+/// and marks the snapshot stale (thousands a second, no lock, no document built); the next reader builds the document
+/// under the lock, from counters that only grow.
 /// </summary>
 public sealed class ReplicationJob
 {
@@ -20,6 +22,7 @@ public sealed class ReplicationJob
     private readonly List<DiskJobState> _disks;
     private readonly MedianThroughputMeter _etaMeter;
     private readonly CancellationTokenSource _cancellation;
+    private readonly CancellationTokenSource _cancelledByRequest = new();
     private IReadOnlyList<NbdExport> _exports = [];
     private readonly List<JobNote> _notes = [];
     private ReplicationStage _stage = ReplicationStage.Discover;
@@ -28,6 +31,7 @@ public sealed class ReplicationJob
     private DateTimeOffset? _completedAt;
     private ProgressSnapshot _snapshot;
     private bool _cancellationDisposed;
+    private int _stale;
 
     internal ReplicationJob(string jobId, string fingerprint, StartReplicationRequest request, SourceVm vm,
         TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping, TimeSpan? etaWindow = null)
@@ -37,7 +41,8 @@ public sealed class ReplicationJob
         Request = request;
         Vm = vm;
         _time = time;
-        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping);
+        HostStopping = hostStopping;
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, _cancelledByRequest.Token);
         StartedAt = time.GetUtcNow();
         _disks = [.. vm.Disks.Select((disk, index) => new DiskJobState(index, disk, new ThroughputMeter(time, throughputWindow)))];
         _etaMeter = new MedianThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow);
@@ -55,7 +60,7 @@ public sealed class ReplicationJob
 
     public DateTimeOffset StartedAt { get; }
 
-    public ProgressSnapshot Snapshot => Volatile.Read(ref _snapshot);
+    public ProgressSnapshot Snapshot => Volatile.Read(ref _stale) == 0 ? Volatile.Read(ref _snapshot) : Refresh();
 
     public bool IsFinished => StatusMapping.IsTerminal(Snapshot.Document.Status);
 
@@ -64,7 +69,14 @@ public sealed class ReplicationJob
     /// <summary>The journal this job was taken up again from, after the VMA restarted; null for a job started by a request.</summary>
     internal JobJournalRecord? ResumeFrom { get; init; }
 
+    /// <summary>Fires on an explicit cancel and when the VMA stops: every stage but the copy ends at once.</summary>
     internal CancellationToken CancellationToken => _cancellation.Token;
+
+    /// <summary>Fires only on an explicit cancel (DELETE): the copy then ends at once, for good.</summary>
+    internal CancellationToken CancelledByRequest => _cancelledByRequest.Token;
+
+    /// <summary>The VMA is stopping (SIGTERM): the copy drains, checkpoints, and the journal stays for the next start.</summary>
+    internal CancellationToken HostStopping { get; }
 
     /// <summary>Asks the job to stop; false when it had already finished.</summary>
     public bool RequestCancel()
@@ -79,7 +91,7 @@ public sealed class ReplicationJob
             CancellationRequested = true;
             if (!_cancellationDisposed)
             {
-                _cancellation.Cancel();
+                _cancelledByRequest.Cancel();
             }
         }
 
@@ -153,20 +165,57 @@ public sealed class ReplicationJob
     /// </summary>
     internal long? AddTransferred(int index, long bytes)
     {
-        long? wanted = null;
-        Update(() =>
+        var disk = _disks[index];
+        var landed = disk.AddLanded(bytes);
+        Volatile.Write(ref _stale, 1);
+        var now = _time.GetTimestamp();
+        var sampleMeters = _time.GetElapsedTime(Volatile.Read(ref disk.MeterSampledAt), now) >= MeterResolution;
+        var promised = disk.Promised;
+        var nearPromise = promised != long.MaxValue && landed > promised - PromiseStepOf(disk) / 2;
+        if (!sampleMeters && !nearPromise)
         {
-            var disk = _disks[index];
-            disk.Landed += bytes;
-            RecordMeters(disk);
-            var step = Math.Max(disk.PlannedBytes / 20, PromiseStep);
+            return null;
+        }
+
+        long? wanted = null;
+        lock (_gate)
+        {
+            if (sampleMeters)
+            {
+                Volatile.Write(ref disk.MeterSampledAt, now);
+                RecordMeters(disk);
+            }
+
+            var step = PromiseStepOf(disk);
             if (disk.Promised != long.MaxValue && !disk.PromisePending && disk.Promised < disk.PlannedBytes && disk.Landed > disk.Promised - step / 2)
             {
                 disk.PromisePending = true;
                 wanted = Math.Min(disk.PlannedBytes, disk.Landed + step);
             }
-        });
+        }
+
         return wanted;
+    }
+
+    /// <summary>The meters need a sample per tenth of a second, not per request; a reader samples them too.</summary>
+    private static readonly TimeSpan MeterResolution = TimeSpan.FromMilliseconds(100);
+
+    private static long PromiseStepOf(DiskJobState disk) => Math.Max(Math.Max(disk.PlannedBytes / 20, PromiseStep), Volatile.Read(ref disk.PromiseStepBytes));
+
+    /// <summary>
+    /// What a checkpoint's journal write should promise as well: <paramref name="horizon"/> worth of the disk's current
+    /// throughput past what landed (at least the usual step), so that a steady copy needs no journal write between
+    /// checkpoints. Caps at the plan; the caller writes it, then calls <see cref="SetPromised"/>.
+    /// </summary>
+    internal long PromiseAhead(int index, TimeSpan horizon)
+    {
+        lock (_gate)
+        {
+            var disk = _disks[index];
+            var ahead = (long)(disk.Meter.BytesPerSecond() * horizon.TotalSeconds);
+            Volatile.Write(ref disk.PromiseStepBytes, ahead);
+            return Math.Min(disk.PlannedBytes, disk.Landed + PromiseStepOf(disk));
+        }
     }
 
     private const long PromiseStep = 8 << 20;
@@ -232,6 +281,7 @@ public sealed class ReplicationJob
         {
             _cancellationDisposed = true;
             _cancellation.Dispose();
+            _cancelledByRequest.Dispose();
         }
     }
 
@@ -245,8 +295,39 @@ public sealed class ReplicationJob
             }
 
             change();
-            Volatile.Write(ref _snapshot, Build(_time.GetUtcNow()));
+            Publish();
         }
+    }
+
+    /// <summary>Builds the document again for a reader after requests moved bytes since the last one.</summary>
+    private ProgressSnapshot Refresh()
+    {
+        lock (_gate)
+        {
+            if (StatusMapping.IsTerminal(_status))
+            {
+                // An ended job's document is final; a request that completed after it changes nothing.
+                Volatile.Write(ref _stale, 0);
+            }
+            else if (Volatile.Read(ref _stale) != 0)
+            {
+                foreach (var disk in _disks)
+                {
+                    RecordMeters(disk);
+                }
+
+                Publish();
+            }
+
+            return _snapshot;
+        }
+    }
+
+    /// <summary>Under the lock. The stale mark is cleared before the counters are read: an add after it marks it again.</summary>
+    private void Publish()
+    {
+        Interlocked.Exchange(ref _stale, 0);
+        Volatile.Write(ref _snapshot, Build(_time.GetUtcNow()));
     }
 
     /// <summary>Only while bytes move (or once they all did): before the transfer no rate is known, after a failure none is coming.</summary>

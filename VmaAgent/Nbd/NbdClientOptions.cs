@@ -18,6 +18,12 @@ public sealed class NbdClientOptions
     /// <summary>Pause before each reconnect attempt (doubling each time). Default 500 ms.</summary>
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// One read, write or zero write in this many is timed into <c>vma_nbd_call_duration_seconds</c> (with its outcome;
+    /// flushes, trims and block status always are); 1 times every request. Default 16.
+    /// </summary>
+    public int LatencySampleEvery { get; set; } = 16;
+
     /// <summary>Zero writes keep the target allocated (<c>NO_HOLE</c>): for thick-provisioned volumes. Default false.</summary>
     public bool WriteZeroesNoHole { get; set; }
 }

@@ -6,32 +6,47 @@ using System.Text;
 namespace Migration.VmaAgent.Nbd;
 
 /// <summary>
-/// One negotiated connection in the transmission phase. Requests from many callers go out one after another
-/// under a send lock; one receive loop reads replies and completes the request whose cookie they carry, in
-/// whatever order the server answers. Every wait is bounded by <see cref="NbdClientOptions.RequestTimeout"/>. Any
-/// protocol violation, drop or timeout closes the connection and fails every request in flight with an error that
-/// names the export and the request; a read's buffer is never touched after its request has ended.
+/// One negotiated connection in the transmission phase. Requests from many callers are queued; the caller that finds
+/// no one sending becomes the writer and sends whatever is queued, the headers ready together in one send (no lock
+/// to wait on, and no hand-over to another thread while the socket takes data at once); one receive loop reads
+/// replies and completes the request whose cookie they carry, in whatever order the server answers. Every request
+/// has a deadline (<see cref="NbdClientOptions.RequestTimeout"/>) that one watchdog timer per connection checks, so
+/// no request needs a timer of its own. Any protocol violation, drop or timeout closes the connection and fails every
+/// request in flight with an error that names the export and the request; a read's buffer is never touched after
+/// its request has ended.
 /// </summary>
 public sealed class NbdConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NbdSocketReader _reader;
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
-    private readonly byte[] _header = new byte[NbdProtocol.RequestHeaderSize];
+    /// <summary>Headers the writer loop gathers into one send: reads (no payload) queued together go out in one call.</summary>
+    private const int HeadersPerSend = 64;
+
+    private readonly byte[] _headers = new byte[HeadersPerSend * NbdProtocol.RequestHeaderSize];
+    private readonly ArraySegment<byte>[] _gather = new ArraySegment<byte>[2];
+    private readonly ConcurrentQueue<NbdPendingRequest> _outgoing = new();
     private readonly ConcurrentDictionary<ulong, NbdPendingRequest> _pending = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeSpan _requestTimeout;
+    private readonly TimeProvider _time;
+    private readonly ITimer _watchdog;
     private long _lastCookie;
+    private int _inFlight;
     private Task _receiveLoop = Task.CompletedTask;
+    private int _writing;
     private NbdException? _failure;
 
-    private NbdConnection(Socket socket, NbdSocketReader reader, NbdAddress address, NbdExportInfo info, TimeSpan requestTimeout)
+    private NbdConnection(Socket socket, NbdSocketReader reader, NbdAddress address, NbdExportInfo info, TimeSpan requestTimeout, TimeProvider time)
     {
         _socket = socket;
         _reader = reader;
         Address = address;
         Info = info;
         _requestTimeout = requestTimeout;
+        _time = time;
+        // A reply later than its deadline is noticed within a quarter of the timeout (at most a second) after it.
+        var period = TimeSpan.FromTicks(Math.Clamp(requestTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        _watchdog = time.CreateTimer(static state => ((NbdConnection)state!).CheckDeadlines(), this, period, period);
     }
 
     public NbdAddress Address { get; }
@@ -41,9 +56,10 @@ public sealed class NbdConnection : IAsyncDisposable
     /// <summary>True once the connection has failed; every request on it then fails at once.</summary>
     public bool IsBroken => Volatile.Read(ref _failure) is not null;
 
-    public int InFlight => _pending.Count;
+    /// <summary>Requests whose callers are waiting (a counter: the table's own count takes all its locks).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
 
-    public static async Task<NbdConnection> ConnectAsync(NbdAddress address, NbdClientOptions options, CancellationToken cancellationToken)
+    public static async Task<NbdConnection> ConnectAsync(NbdAddress address, NbdClientOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var endPoint = address.EndPoint;
         var socket = address.SocketPath is not null
@@ -56,7 +72,7 @@ public sealed class NbdConnection : IAsyncDisposable
         {
             await socket.ConnectAsync(endPoint, timeout.Token);
             var info = await new NbdHandshake(socket, reader, address).RunAsync(timeout.Token);
-            var connection = new NbdConnection(socket, reader, address, info, options.RequestTimeout);
+            var connection = new NbdConnection(socket, reader, address, info, options.RequestTimeout, time);
             connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync, CancellationToken.None);
             return connection;
         }
@@ -150,31 +166,16 @@ public sealed class NbdConnection : IAsyncDisposable
                 await Task.Delay(10);
             }
 
-            try
-            {
-                await _sendGate.WaitAsync(_requestTimeout);
-                try
-                {
-                    WriteHeader(NbdCommand.Disconnect, 0, 0, 0, 0);
-                    using var timeout = new CancellationTokenSource(_requestTimeout);
-                    await SendAllAsync(_header, timeout.Token);
-                }
-                finally
-                {
-                    _sendGate.Release();
-                }
-            }
-            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The server went away first: nothing left to tell it.
-            }
+            // DISC has no reply: it goes last (or the server went away first, or stopped reading and the close below ends it).
+            _outgoing.Enqueue(new NbdPendingRequest(NbdCommand.Disconnect, 0, 0, 0, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty, long.MaxValue));
+            KickWriter();
+            await WhenWriterIdleAsync(_time.GetTimestamp() + (long)(_requestTimeout.TotalSeconds * _time.TimestampFrequency)).ConfigureAwait(false);
         }
 
         Break(new NbdConnectionLostException($"NBD export {Address.Display}: the connection was closed"));
-        await _receiveLoop.ConfigureAwait(false);
+        await WhenQuietAsync().ConfigureAwait(false);
         _reader.Dispose();
         _stop.Dispose();
-        _sendGate.Dispose();
     }
 
     private async Task RunAsync(NbdCommand command, ushort flags, long offset, long length, ReadOnlyMemory<byte> payload,
@@ -184,77 +185,172 @@ public sealed class NbdConnection : IAsyncDisposable
     private async Task<NbdPendingRequest> StartAsync(NbdCommand command, ushort flags, long offset, long length,
         ReadOnlyMemory<byte> payload, Memory<byte> readBuffer, CancellationToken cancellationToken)
     {
-        var request = new NbdPendingRequest(command, offset, length, readBuffer);
+        var request = new NbdPendingRequest(command, flags, offset, length, payload, readBuffer,
+            _time.GetTimestamp() + (long)(_requestTimeout.TotalSeconds * _time.TimestampFrequency));
         if (Volatile.Read(ref _failure) is { } failure)
         {
             throw Derive(failure, request);
         }
 
-        var cookie = (ulong)Interlocked.Increment(ref _lastCookie);
-        _pending[cookie] = request;
-        var send = SendRequestAsync(cookie, request, flags, payload);
+        cancellationToken.ThrowIfCancellationRequested();
+        request.Cookie = (ulong)Interlocked.Increment(ref _lastCookie);
+        _pending[request.Cookie] = request;
+        // A close that ran between the check above and the insertion did not see this request: fail it here.
+        if (Volatile.Read(ref _failure) is { } late && _pending.TryRemove(request.Cookie, out _))
+        {
+            throw Derive(late, request);
+        }
+
+        Interlocked.Increment(ref _inFlight);
+        _outgoing.Enqueue(request);
+        KickWriter();
+        // The reply may still come after a cancellation and would land in a buffer the caller is about to give back:
+        // a cancelled request closes the connection.
+        using var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static state => ((NbdConnection)state!).Break(new NbdConnectionLostException(
+                $"NBD export {((NbdConnection)state!).Address.Display}: a request was cancelled, the connection was closed")), this)
+            : default;
         try
         {
-            await request.Completion.WaitAsync(_requestTimeout, cancellationToken);
+            await request.Completion.ConfigureAwait(false);
             return request;
-        }
-        catch (TimeoutException)
-        {
-            Break(new NbdConnectionLostException($"no reply within {_requestTimeout.TotalSeconds:0.#} s to {request.Describe(Address)}"));
-            await WhenQuietAsync(send);
-            throw Derive(_failure!, request);
-        }
-        catch (OperationCanceledException)
-        {
-            // The reply may still come and would land in a buffer the caller is about to give back: close first.
-            Break(new NbdConnectionLostException($"NBD export {Address.Display}: a request was cancelled, the connection was closed"));
-            await WhenQuietAsync(send);
-            throw;
         }
         catch (NbdException) when (IsBroken)
         {
-            await WhenQuietAsync(send);
+            await WhenQuietAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
             throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 
-    private async Task SendRequestAsync(ulong cookie, NbdPendingRequest request, ushort flags, ReadOnlyMemory<byte> payload)
+    /// <summary>Makes this caller the writer unless another one is sending: it then picks this request up.</summary>
+    private void KickWriter()
     {
+        if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
+        {
+            _ = WriteQueuedAsync();
+        }
+    }
+
+    /// <summary>
+    /// Sends queued requests in order, the headers ready together in one send and a write's payload right after its
+    /// header, until the queue is empty; runs on the caller's thread until a send has to wait. Only one runs at a time
+    /// (<see cref="_writing"/>); it touches no caller memory once the connection is broken.
+    /// </summary>
+    private async Task WriteQueuedAsync()
+    {
+        var ct = _stop.Token;
         try
         {
-            await _sendGate.WaitAsync(_stop.Token);
-            try
+            while (true)
             {
-                WriteHeader(request.Command, flags, cookie, request.Offset, (uint)request.Length);
-                await SendAllAsync(_header, _stop.Token);
-                if (!payload.IsEmpty)
+                var used = 0;
+                while (!IsBroken && _outgoing.TryDequeue(out var request))
                 {
-                    await SendAllAsync(payload, _stop.Token);
+                    WriteHeader(_headers.AsSpan(used), request.Command, request.Flags, request.Cookie, request.Offset, (uint)request.Length);
+                    used += NbdProtocol.RequestHeaderSize;
+                    if (!request.Payload.IsEmpty)
+                    {
+                        await SendWithPayloadAsync(used, request.Payload, ct).ConfigureAwait(false);
+                        used = 0;
+                    }
+                    else if (used == _headers.Length)
+                    {
+                        await SendAllAsync(_headers.AsMemory(0, used), ct).ConfigureAwait(false);
+                        used = 0;
+                    }
                 }
-            }
-            finally
-            {
-                _sendGate.Release();
+
+                if (used > 0 && !IsBroken)
+                {
+                    await SendAllAsync(_headers.AsMemory(0, used), ct).ConfigureAwait(false);
+                }
+
+                Volatile.Write(ref _writing, 0);
+                // A request queued after the queue looked empty but before the release found a writer still busy: take it.
+                if (IsBroken || _outgoing.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
+                {
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            Break(new NbdConnectionLostException($"NBD export {Address.Display}: sending failed: {ex.Message}", ex));
+            if (!ct.IsCancellationRequested)
+            {
+                Break(new NbdConnectionLostException($"NBD export {Address.Display}: sending failed: {ex.Message}", ex));
+            }
+
+            Volatile.Write(ref _writing, 0);
         }
+    }
+
+    /// <summary>Until no writer is sending (bounded by <paramref name="deadline"/>, a <see cref="TimeProvider"/> timestamp).</summary>
+    private async Task WhenWriterIdleAsync(long deadline)
+    {
+        while (Volatile.Read(ref _writing) != 0 && _time.GetTimestamp() < deadline)
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The headers gathered so far and a write's payload in one system call where the payload is an array.</summary>
+    private async Task SendWithPayloadAsync(int headerBytes, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(payload, out var segment))
+        {
+            await SendAllAsync(_headers.AsMemory(0, headerBytes), ct).ConfigureAwait(false);
+            await SendAllAsync(payload, ct).ConfigureAwait(false);
+            return;
+        }
+
+        _gather[0] = new ArraySegment<byte>(_headers, 0, headerBytes);
+        _gather[1] = segment;
+        var sent = await _socket.SendAsync(_gather, SocketFlags.None).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        if (sent < headerBytes)
+        {
+            await SendAllAsync(_headers.AsMemory(sent, headerBytes - sent), ct).ConfigureAwait(false);
+            sent = headerBytes;
+        }
+
+        await SendAllAsync(payload[(sent - headerBytes)..], ct).ConfigureAwait(false);
     }
 
     private async Task SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
         {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken);
+            var sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             data = data[sent..];
         }
     }
 
-    private void WriteHeader(NbdCommand command, ushort flags, ulong cookie, long offset, uint length)
+    /// <summary>The watchdog: the first request in flight past its deadline closes the connection, naming that request.</summary>
+    private void CheckDeadlines()
     {
-        var header = _header.AsSpan();
+        if (_pending.IsEmpty || IsBroken)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var (_, request) in _pending)
+        {
+            if (now > request.Deadline)
+            {
+                Break(new NbdConnectionLostException($"no reply within {_requestTimeout.TotalSeconds:0.#} s to {request.Describe(Address)}"));
+                return;
+            }
+        }
+    }
+
+    private static void WriteHeader(Span<byte> header, NbdCommand command, ushort flags, ulong cookie, long offset, uint length)
+    {
         BinaryPrimitives.WriteUInt32BigEndian(header, NbdProtocol.RequestMagic);
         BinaryPrimitives.WriteUInt16BigEndian(header[4..], flags);
         BinaryPrimitives.WriteUInt16BigEndian(header[6..], (ushort)command);
@@ -302,13 +398,15 @@ public sealed class NbdConnection : IAsyncDisposable
     {
         var error = await _reader.ReadUInt32Async(ct);
         var cookie = await _reader.ReadUInt64Async(ct);
-        if (!_pending.TryRemove(cookie, out var request))
+        // The request stays in the table until its data is in: a drop meanwhile fails it like any other in flight.
+        if (!_pending.TryGetValue(cookie, out var request))
         {
             throw new NbdProtocolException($"NBD export {Address.Display}: a reply carries cookie {cookie}, which no request in flight has");
         }
 
         if (error != 0)
         {
+            _pending.TryRemove(cookie, out _);
             request.Fail(new NbdServerErrorException($"{request.Describe(Address)}: the server answered {NbdErrors.Describe(error)}", error));
             return;
         }
@@ -317,16 +415,17 @@ public sealed class NbdConnection : IAsyncDisposable
         {
             if (Info.StructuredReplies)
             {
-                throw Orphaned(request, "a simple reply to a read after structured replies were agreed");
+                throw Malformed(request, "a simple reply to a read after structured replies were agreed");
             }
 
             await _reader.ReadExactAsync(request.ReadBuffer, ct);
         }
         else if (request.Command == NbdCommand.BlockStatus)
         {
-            throw Orphaned(request, "a simple reply to BLOCK_STATUS");
+            throw Malformed(request, "a simple reply to BLOCK_STATUS");
         }
 
+        _pending.TryRemove(cookie, out _);
         request.Succeed();
     }
 
@@ -519,6 +618,7 @@ public sealed class NbdConnection : IAsyncDisposable
             // Already disposed: nothing to cancel.
         }
 
+        _watchdog.Dispose();
         _socket.Dispose();
         foreach (var cookie in _pending.Keys)
         {
@@ -530,9 +630,10 @@ public sealed class NbdConnection : IAsyncDisposable
     }
 
     /// <summary>After a close, waits until neither loop can touch a caller's buffer any more.</summary>
-    private async Task WhenQuietAsync(Task send)
+    private async Task WhenQuietAsync()
     {
-        await send.ConfigureAwait(false);
+        // Once broken, a writer ends at its next step (the socket is closed); none starts touching caller memory again.
+        await WhenWriterIdleAsync(_time.GetTimestamp() + (long)(_requestTimeout.TotalSeconds * _time.TimestampFrequency)).ConfigureAwait(false);
         await _receiveLoop.ConfigureAwait(false);
     }
 

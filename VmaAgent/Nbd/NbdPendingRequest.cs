@@ -5,10 +5,21 @@ namespace Migration.VmaAgent.Nbd;
 /// until it completes, and it tracks which bytes structured chunks have filled so that a reply that misses or
 /// repeats bytes is caught rather than leaving stale data in the buffer.
 /// </summary>
-internal sealed class NbdPendingRequest(NbdCommand command, long offset, long length, Memory<byte> readBuffer)
+internal sealed class NbdPendingRequest(NbdCommand command, ushort flags, long offset, long length, ReadOnlyMemory<byte> payload,
+    Memory<byte> readBuffer, long deadline)
 {
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private List<(long Start, long End)>? _filled;
+
+    public ushort Flags { get; } = flags;
+
+    /// <summary>A write's data, sent by the connection's writer loop right after the header.</summary>
+    public ReadOnlyMemory<byte> Payload { get; } = payload;
+
+    /// <summary>The <see cref="TimeProvider"/> timestamp after which the connection's watchdog gives up on the reply.</summary>
+    public long Deadline { get; } = deadline;
+
+    public ulong Cookie { get; set; }
 
     public NbdCommand Command { get; } = command;
 

@@ -26,7 +26,7 @@ public sealed class SimulatedInventory
             {
                 disks.Add(new SimulatedDisk(
                     id: string.Create(CultureInfo.InvariantCulture, $"disk-{index}"),
-                    label: string.Create(CultureInfo.InvariantCulture, $"Hard disk {index + 1}"),
+                    label: index < sim.DiskLabels.Count ? sim.DiskLabels[index] : string.Create(CultureInfo.InvariantCulture, $"Hard disk {index + 1}"),
                     deviceKey: 2000 + index,
                     capacityBytes: sim.DiskSize.Bytes,
                     blockSize: sim.BlockSize.Bytes,
@@ -37,7 +37,7 @@ public sealed class SimulatedInventory
             }
 
             vms.Add(new SimulatedVm(
-                Name: string.Create(CultureInfo.InvariantCulture, $"demo-vm-{number}"),
+                Name: number <= sim.VmNames.Count ? sim.VmNames[number - 1] : string.Create(CultureInfo.InvariantCulture, $"demo-vm-{number}"),
                 Moref: string.Create(CultureInfo.InvariantCulture, $"vm-{1000 + number}"),
                 Uuid: SimulatedContent.GuidFrom(SimulatedContent.Key(sim.Seed, number, 3)).ToString("D"),
                 Disks: disks));

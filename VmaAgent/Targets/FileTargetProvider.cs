@@ -55,6 +55,7 @@ public sealed class FileTargetProvider : ITargetProvider
     {
         private static readonly byte[] Zeroes = new byte[1 << 20];
         private bool _committed;
+        private bool _kept;
 
         public string Device => path;
 
@@ -80,6 +81,8 @@ public sealed class FileTargetProvider : ITargetProvider
             return ValueTask.CompletedTask;
         }
 
+        public void KeepForResume() => _kept = true;
+
         public ValueTask CommitAsync(CancellationToken cancellationToken)
         {
             if (workingPath is not null && !_committed)
@@ -95,7 +98,7 @@ public sealed class FileTargetProvider : ITargetProvider
         public ValueTask DisposeAsync()
         {
             handle.Dispose();
-            if (workingPath is not null && !_committed && File.Exists(workingPath))
+            if (workingPath is not null && !_committed && !_kept && File.Exists(workingPath))
             {
                 File.Delete(workingPath);
             }

@@ -34,6 +34,14 @@ public interface ITargetDisk : IAsyncDisposable
 
     ValueTask FlushAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The job is suspended, not ended (a graceful VMA stop): closing keeps what was written, so the next start
+    /// resumes into it. An export is written in place: nothing to keep.
+    /// </summary>
+    void KeepForResume()
+    {
+    }
+
     /// <summary>Makes the written image the disk's image (after a successful flush).</summary>
     ValueTask CommitAsync(CancellationToken cancellationToken);
 }

@@ -10,7 +10,7 @@ public sealed class TargetResolver(IOptions<VmaOptions> options, IEnumerable<ITa
 
     /// <summary>The default image: <c>&lt;Vma:Target:Directory&gt;/&lt;vm&gt;/&lt;disk-id&gt;.img</c>.</summary>
     public Uri DefaultUri(string vmName, string diskId) =>
-        new(Path.Combine(_directory, SafeName(vmName), SafeName(diskId) + ".img"));
+        new(TargetFileName.DefaultImage(_directory, vmName, diskId));
 
     public string DefaultDirectory => _directory;
 
@@ -42,7 +42,4 @@ public sealed class TargetResolver(IOptions<VmaOptions> options, IEnumerable<ITa
         uri = parsed;
         return null;
     }
-
-    private static string SafeName(string name) =>
-        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 }

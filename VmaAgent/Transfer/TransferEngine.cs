@@ -9,6 +9,9 @@ namespace Migration.VmaAgent.Transfer;
 /// pooled buffer each (memory is bounded by their product). A request that reads as zeros becomes a zero write, or
 /// nothing at all on a full sync to a target that already reads as zeros. Progress is reported per completed
 /// request, in planned bytes only; flushed checkpoints name the offset below which everything is durable.
+/// When <c>stopping</c> fires (a graceful VMA stop) no new request starts; those in flight finish, the target is
+/// flushed, the checkpoint records how far it is durable, and the copy ends with <see cref="OperationCanceledException"/>
+/// so that the next VMA start resumes from there. <c>cancellationToken</c> still aborts at once.
 /// </summary>
 public static class TransferEngine
 {
@@ -24,7 +27,8 @@ public static class TransferEngine
         CancellationToken cancellationToken,
         long resumeFrom = 0,
         TransferCheckpoint? checkpoint = null,
-        Action<long>? replayed = null)
+        Action<long>? replayed = null,
+        CancellationToken stopping = default)
     {
         var alignment = (int)Math.Max(Math.Max(source.Alignment, target.Alignment), 1);
         var largest = (int)Math.Min(source.MaxRequest, target.MaxRequest) / alignment * alignment;
@@ -53,6 +57,7 @@ public static class TransferEngine
 
         var progress = new CompletionTracker(requests, target, checkpoint, time, settings.CheckpointInterval);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var failedOrStopping = CancellationTokenSource.CreateLinkedTokenSource(failed.Token, stopping);
         var next = -1;
         Exception? firstFailure = null;
         var skipZeroes = fullSync && target.StartsZeroed;
@@ -66,7 +71,16 @@ public static class TransferEngine
                 while ((index = take()) >= 0)
                 {
                     var request = requests[index];
-                    await limiter.WaitAsync(request.Length, failed.Token);
+                    try
+                    {
+                        await limiter.WaitAsync(request.Length, failedOrStopping.Token);
+                    }
+                    catch (OperationCanceledException) when (stopping.IsCancellationRequested && !failed.IsCancellationRequested)
+                    {
+                        // Nothing of this request was read yet: it is left to the resume.
+                        return;
+                    }
+
                     var chunk = buffer.AsMemory(0, request.Length);
                     await source.ReadAsync(request.Offset, chunk, failed.Token);
                     var generation = target.Generation;
@@ -120,7 +134,12 @@ public static class TransferEngine
             }
         }
 
-        await RunAsync(requests.Count, () => Interlocked.Increment(ref next) is var i && i < requests.Count ? i : -1, counts: true);
+        await RunAsync(requests.Count, () => !stopping.IsCancellationRequested && Interlocked.Increment(ref next) is var i && i < requests.Count ? i : -1, counts: true);
+        if (stopping.IsCancellationRequested && Volatile.Read(ref next) < requests.Count - 1)
+        {
+            await progress.CheckpointNowAsync(cancellationToken);
+            throw new OperationCanceledException("the copy stopped for a VMA shutdown; its checkpoint is written", stopping);
+        }
 
         // Writes a crashed server acknowledged but never flushed are sent again (they were counted once already).
         for (var round = 1; ; round++)
@@ -218,6 +237,15 @@ public static class TransferEngine
                     _checkpointRunning = false;
                     _lastCheckpoint = time.GetTimestamp();
                 }
+            }
+        }
+
+        /// <summary>Flushes what was written and records the durable prefix now (a graceful stop), however recent the last checkpoint.</summary>
+        public async Task CheckpointNowAsync(CancellationToken cancellationToken)
+        {
+            if (checkpoint is not null && await FlushAsync(cancellationToken) && Prefix() is > 0 and var prefix)
+            {
+                await checkpoint(requests[prefix - 1].End, cancellationToken);
             }
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using MassTransit;
 using Migration.Contracts;
+using Migration.Contracts.Text;
 
 namespace Migration.Oma.Bus;
 
@@ -16,14 +17,11 @@ public sealed partial class JobScopeFilter<T>(ILogger<JobScopeFilter<T>> logger)
 
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
-        var jobId = JobIdOf?.Invoke(context.Message);
-        var correlationId = JobIdentity.IsValid(jobId) ? JobIdentity.ToCorrelationId(jobId!) : (Guid?)null;
-        using var scope = logger.BeginScope(new Dictionary<string, object?>
-        {
-            ["JobId"] = jobId,
-            ["CorrelationId"] = correlationId,
-            ["MessageType"] = typeof(T).Name,
-        });
+        var rawJobId = JobIdOf?.Invoke(context.Message);
+        var correlationId = JobIdentity.IsValid(rawJobId) ? JobIdentity.ToCorrelationId(rawJobId!) : (Guid?)null;
+        // A message that breaks the id rule is rejected further in, but its id is logged here first: escaped.
+        var jobId = rawJobId is null || correlationId is not null ? rawJobId : SafeText.Escape(rawJobId);
+        using var scope = logger.BeginScope(new MessageScope(jobId, correlationId, typeof(T).Name));
         try
         {
             await next.Send(context);

@@ -201,7 +201,17 @@ public sealed class ClusterRun : IAsyncDisposable
         await Task.WhenAll(processes.Select(p => p.WaitReadyAsync(TimeSpan.FromSeconds(90))));
 
     /// <summary>Publishes one <see cref="StartReplication"/> per job on this run's virtual host, as an integrator does.</summary>
-    public async Task PublishStartsAsync(IEnumerable<(string JobId, string VmName, Uri VmaUrl)> jobs, Contracts.Status.SyncType syncType = Contracts.Status.SyncType.Full)
+    public Task PublishStartsAsync(IEnumerable<(string JobId, string VmName, Uri VmaUrl)> jobs, Contracts.Status.SyncType syncType = Contracts.Status.SyncType.Full) =>
+        PublishAsync(jobs.Select(job => new StartReplication
+        {
+            JobId = job.JobId,
+            VmaUrl = job.VmaUrl.ToString().TrimEnd('/'),
+            Vm = new VmReference { Name = job.VmName },
+            SyncType = syncType,
+        }));
+
+    /// <summary>Publishes the commands as they are (a target of their own, for example).</summary>
+    public async Task PublishAsync(IEnumerable<StartReplication> commands)
     {
         var bus = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(
             Servers.Amqp.Host,
@@ -216,15 +226,9 @@ public sealed class ClusterRun : IAsyncDisposable
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
         try
         {
-            foreach (var (jobId, vmName, vmaUrl) in jobs)
+            foreach (var command in commands)
             {
-                await bus.Publish(new StartReplication
-                {
-                    JobId = jobId,
-                    VmaUrl = vmaUrl.ToString().TrimEnd('/'),
-                    Vm = new VmReference { Name = vmName },
-                    SyncType = syncType,
-                });
+                await bus.Publish(command);
             }
         }
         finally

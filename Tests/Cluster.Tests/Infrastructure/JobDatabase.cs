@@ -26,7 +26,7 @@ public sealed class JobDatabase(string connectionString)
     {
         await using var connection = await OpenAsync(cancellationToken);
         var rows = await connection.QueryAsync<DiskRow>(new CommandDefinition(
-            "SELECT job_id AS JobId, disk_id AS DiskId, sync_status AS SyncStatus, sync_progress_percent AS SyncProgressPercent, " +
+            "SELECT job_id AS JobId, disk_id AS DiskId, label AS Label, sync_status AS SyncStatus, sync_progress_percent AS SyncProgressPercent, " +
             "bytes_synced AS BytesSynced, planned_bytes AS PlannedBytes, disk_change_id AS DiskChangeId " +
             "FROM vm_disks ORDER BY job_id, disk_id",
             cancellationToken: cancellationToken));
@@ -85,6 +85,7 @@ public sealed class DiskRow
 {
     public string JobId { get; set; } = "";
     public string DiskId { get; set; } = "";
+    public string? Label { get; set; }
     public string SyncStatus { get; set; } = "";
     public decimal SyncProgressPercent { get; set; }
     public long BytesSynced { get; set; }

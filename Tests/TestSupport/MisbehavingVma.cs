@@ -11,19 +11,20 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Migration.Tests.EndToEnd;
+namespace Migration.Tests.Support;
 
 /// <summary>
 /// A VMA of our own on real Kestrel: it accepts every start request, and answers each job's progress requests as the
-/// test says (by job id) — holding them open, or with nonsense — while it records when each request began and ended.
+/// test says (by job id, or one answer for all) — holding them open, or with nonsense — while it records when each
+/// request began and ended.
 /// </summary>
-public sealed class HostileVma : IAsyncDisposable
+public sealed class MisbehavingVma : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
 
-    private HostileVma(WebApplication app, Uri url)
+    private MisbehavingVma(WebApplication app, Uri url)
     {
         _app = app;
         Url = url;
@@ -31,33 +32,41 @@ public sealed class HostileVma : IAsyncDisposable
 
     public Uri Url { get; }
 
-    /// <summary>How each job's progress request is answered (default: held open until the caller gives up).</summary>
+    /// <summary>How each job's progress request is answered; a job not named here gets <see cref="Answer"/>.</summary>
     public ConcurrentDictionary<string, Func<HttpContext, Task>> Answers { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Every progress request: job, start, end.</summary>
+    /// <summary>The answer to every job not in <see cref="Answers"/> (default: held open until the caller gives up).</summary>
+    public Func<HttpContext, Task> Answer { get; set; } = HoldOpen;
+
+    /// <summary>The job id of every progress request, as it arrives.</summary>
+    public ConcurrentQueue<string> Started { get; } = new();
+
+    /// <summary>Every progress request that ended: job, start, end.</summary>
     public ConcurrentQueue<(string JobId, DateTimeOffset Began, DateTimeOffset Ended)> Requests { get; } = new();
 
     /// <summary>The most progress requests of one job that were open at the same moment.</summary>
     public ConcurrentDictionary<string, int> MaxInFlight { get; } = new(StringComparer.Ordinal);
 
-    public static async Task<HostileVma> StartAsync()
+    public static async Task<MisbehavingVma> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        HostileVma? vma = null;
+        MisbehavingVma? vma = null;
         app.MapPost("/api/v1/replications", () => Results.Accepted());
         app.MapPost("/api/v1/replications/{jobId}/cancel", () => Results.Accepted());
         app.MapGet("/api/v1/progress/{jobId}", (string jobId, HttpContext context) => vma!.AnswerAsync(jobId, context));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        vma = new HostileVma(app, new Uri(address));
+        vma = new MisbehavingVma(app, new Uri(address));
         return vma;
     }
 
     /// <summary>Holds the request open until the caller aborts it.</summary>
     public static Task HoldOpen(HttpContext context) => Task.Delay(Timeout.Infinite, context.RequestAborted);
+
+    public static Func<HttpContext, Task> Json(string body) => Json(() => body);
 
     public static Func<HttpContext, Task> Json(Func<string> body) => context =>
     {
@@ -65,8 +74,8 @@ public sealed class HostileVma : IAsyncDisposable
         return context.Response.WriteAsync(body());
     };
 
-    /// <summary>A sensible document of a job streaming at <paramref name="percent"/>, stamped now.</summary>
-    public static string StreamingDocument(string jobId, decimal percent)
+    /// <summary>A sensible document of a job streaming at <paramref name="percent"/>, stamped now (with one disk, or none).</summary>
+    public static string StreamingDocument(string jobId, decimal percent, bool withDisk = false)
     {
         var now = DateTimeOffset.UtcNow;
         var progress = new ReplicationProgress
@@ -77,6 +86,9 @@ public sealed class HostileVma : IAsyncDisposable
             StartedAt = now.AddMinutes(-1),
             UpdatedAt = now,
             Aggregate = new AggregateProgress { TotalBytes = 1000, BytesTransferred = (long)(percent * 10), ThroughputBps = 100, Percent = (double)percent },
+            Disks = withDisk
+                ? [new DiskProgress { Id = "disk-0", Label = "Hard disk 1", PlannedBytes = 1000, BytesTransferred = (long)(percent * 10), ThroughputBps = 100, Percent = (double)percent, Status = VmaDiskStatus.Streaming }]
+                : [],
         };
         return JsonSerializer.Serialize(progress, ProgressJsonContext.Default.ReplicationProgress);
     }
@@ -84,6 +96,7 @@ public sealed class HostileVma : IAsyncDisposable
     private async Task AnswerAsync(string jobId, HttpContext context)
     {
         var began = DateTimeOffset.UtcNow;
+        Started.Enqueue(jobId);
         lock (_gate)
         {
             var open = _inFlight[jobId] = _inFlight.GetValueOrDefault(jobId) + 1;
@@ -92,7 +105,7 @@ public sealed class HostileVma : IAsyncDisposable
 
         try
         {
-            await (Answers.TryGetValue(jobId, out var answer) ? answer : HoldOpen)(context);
+            await (Answers.TryGetValue(jobId, out var answer) ? answer : Answer)(context);
         }
         catch (OperationCanceledException)
         {
