@@ -3,7 +3,7 @@ using Migration.VmaAgent.Transfer;
 
 namespace Migration.Tests.VmaAgent;
 
-/// <summary>The ETA's moving median: steady rates exactly, short dips ignored, lasting changes followed, stalls seen.</summary>
+/// <summary>The ETA's moving median: steady rates exactly, short dips ignored, lasting changes followed (sooner with a change threshold), stalls seen.</summary>
 public sealed class MedianThroughputMeterTests
 {
     [Fact]
@@ -42,10 +42,42 @@ public sealed class MedianThroughputMeterTests
         Assert.InRange(meter.BytesPerSecond(), 0, 20);
     }
 
-    private static (FakeTimeProvider Clock, MedianThroughputMeter Meter) Meter()
+    [Fact]
+    public void With_a_change_threshold_a_lasting_change_is_followed_after_that_many_seconds()
+    {
+        var (clock, meter) = Meter(changeAfter: TimeSpan.FromSeconds(3));
+        var bytes = Run(clock, meter, 0, seconds: 10, bytesPerSecond: 1000);
+        bytes = Run(clock, meter, bytes, seconds: 2, bytesPerSecond: 2000);
+        Assert.Equal(1000, meter.BytesPerSecond(), 6); // two seconds: could still be a burst
+        Run(clock, meter, bytes, seconds: 2, bytesPerSecond: 2000);
+        Assert.Equal(2000, meter.BytesPerSecond(), 6);
+    }
+
+    [Fact]
+    public void With_a_change_threshold_a_shorter_dip_leaves_the_median_alone()
+    {
+        var (clock, meter) = Meter(changeAfter: TimeSpan.FromSeconds(3));
+        var bytes = Run(clock, meter, 0, seconds: 6, bytesPerSecond: 1000);
+        bytes = Run(clock, meter, bytes, seconds: 2, bytesPerSecond: 250);
+        Assert.Equal(1000, meter.BytesPerSecond(), 6);
+        Run(clock, meter, bytes, seconds: 2, bytesPerSecond: 1000);
+        Assert.Equal(1000, meter.BytesPerSecond(), 6);
+    }
+
+    [Fact]
+    public void With_a_change_threshold_a_stall_shows_after_that_many_seconds()
+    {
+        var (clock, meter) = Meter(changeAfter: TimeSpan.FromSeconds(3));
+        Run(clock, meter, 0, seconds: 8, bytesPerSecond: 1000);
+        clock.Advance(TimeSpan.FromSeconds(3.5));
+        // The open slice still holds the last moved bytes, spread over its length: far below the 1,000 of before.
+        Assert.InRange(meter.BytesPerSecond(), 0, 200);
+    }
+
+    private static (FakeTimeProvider Clock, MedianThroughputMeter Meter) Meter(TimeSpan changeAfter = default)
     {
         var clock = new FakeTimeProvider();
-        return (clock, new MedianThroughputMeter(clock, TimeSpan.FromSeconds(10)));
+        return (clock, new MedianThroughputMeter(clock, TimeSpan.FromSeconds(10), changeAfter));
     }
 
     /// <summary>Ten records a second at the given rate; returns the cumulative count.</summary>

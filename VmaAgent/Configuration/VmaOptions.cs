@@ -140,6 +140,16 @@ public sealed class JobOptions
 
     public static readonly TimeSpan DefaultEtaWindow = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the newest one-second throughputs must all lie more than a quarter away from the ETA window's median,
+    /// on one side, before the estimate follows them (a lasting change) rather than the median; shorter dips and bursts
+    /// are ignored. Default 0, off: only the window's median (a change is followed within half the window). Measured,
+    /// 3 s follows a lasting doubling seconds sooner but also follows a 3-second dip as if it lasted (README, ETA).
+    /// </summary>
+    public TimeSpan EtaChangeAfter { get; set; } = DefaultEtaChangeAfter;
+
+    public static readonly TimeSpan DefaultEtaChangeAfter = TimeSpan.Zero;
+
     /// <summary>How long a finished job stays queryable. Default 24 h.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
 

@@ -108,6 +108,11 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
             failures.Add("Vma:Jobs:EtaWindow must be positive");
         }
 
+        if (jobs.EtaChangeAfter < TimeSpan.Zero || jobs.EtaChangeAfter >= jobs.EtaWindow)
+        {
+            failures.Add("Vma:Jobs:EtaChangeAfter must be 0 (off) or positive and shorter than Vma:Jobs:EtaWindow");
+        }
+
         if (jobs.Retention < TimeSpan.Zero || jobs.RetentionSweepInterval <= TimeSpan.Zero)
         {
             failures.Add("Vma:Jobs:Retention must not be negative and Vma:Jobs:RetentionSweepInterval must be positive");

@@ -24,7 +24,7 @@ public sealed class JobRegistry(TimeProvider time, IOptions<VmaOptions> options,
         }
 
         var job = new ReplicationJob(jobId, fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping,
-            options.Value.Jobs.EtaWindow);
+            options.Value.Jobs.EtaWindow, options.Value.Jobs.EtaChangeAfter);
         if (!_jobs.TryAdd(jobId, job))
         {
             job.DisposeCancellation();
@@ -38,7 +38,9 @@ public sealed class JobRegistry(TimeProvider time, IOptions<VmaOptions> options,
     /// <summary>Takes up a job found in the journal at start-up; false when a job of that id is already known.</summary>
     public bool Resume(JobJournalRecord journal, StartReplicationRequest request, SourceVm vm)
     {
-        var job = new ReplicationJob(journal.JobId, journal.Fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping)
+        // A resumed job estimates as a new one would: the configured window, not the default.
+        var job = new ReplicationJob(journal.JobId, journal.Fingerprint, request, vm, time, options.Value.Jobs.ThroughputWindow, lifetime.ApplicationStopping,
+            options.Value.Jobs.EtaWindow, options.Value.Jobs.EtaChangeAfter)
         {
             ResumeFrom = journal,
         };

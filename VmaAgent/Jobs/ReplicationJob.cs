@@ -34,7 +34,7 @@ public sealed class ReplicationJob
     private int _stale;
 
     internal ReplicationJob(string jobId, string fingerprint, StartReplicationRequest request, SourceVm vm,
-        TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping, TimeSpan? etaWindow = null)
+        TimeProvider time, TimeSpan throughputWindow, CancellationToken hostStopping, TimeSpan? etaWindow = null, TimeSpan? etaChangeAfter = null)
     {
         JobId = jobId;
         Fingerprint = fingerprint;
@@ -45,7 +45,7 @@ public sealed class ReplicationJob
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(hostStopping, _cancelledByRequest.Token);
         StartedAt = time.GetUtcNow();
         _disks = [.. vm.Disks.Select((disk, index) => new DiskJobState(index, disk, new ThroughputMeter(time, throughputWindow)))];
-        _etaMeter = new MedianThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow);
+        _etaMeter = new MedianThroughputMeter(time, etaWindow ?? JobOptions.DefaultEtaWindow, etaChangeAfter ?? JobOptions.DefaultEtaChangeAfter);
         _snapshot = Build(StartedAt);
     }
 

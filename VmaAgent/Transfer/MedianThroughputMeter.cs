@@ -2,12 +2,18 @@ namespace Migration.VmaAgent.Transfer;
 
 /// <summary>
 /// Bytes per second as the median of the rates of one-second slices over a sliding window: the moving average the
-/// ETA divides by. A dip (or burst) shorter than half the window leaves the median where it was; a change that lasts
-/// moves it within half a window. Not thread-safe; the job updates it under its own lock.
+/// ETA divides by. A dip (or burst) shorter than <paramref name="changeAfter"/> leaves the median where it was; once
+/// that many newest slices in a row all lie more than a quarter away from the window's median, on the same side, the
+/// change counts as lasting and their own median is the rate (without it, the window's median would take half a
+/// window to follow). Zero <paramref name="changeAfter"/> leaves only the window's median. Not thread-safe; the job
+/// updates it under its own lock.
 /// </summary>
-public sealed class MedianThroughputMeter(TimeProvider time, TimeSpan window)
+public sealed class MedianThroughputMeter(TimeProvider time, TimeSpan window, TimeSpan changeAfter = default)
 {
     private static readonly TimeSpan Slice = TimeSpan.FromSeconds(1);
+
+    /// <summary>How far from the window's median a slice must be to count towards a lasting change.</summary>
+    private const double ChangeRatio = 0.25;
 
     /// <summary>Samples and answers at most this often: the job asks on every request it moves (thousands a second).</summary>
     private static readonly TimeSpan Resolution = TimeSpan.FromMilliseconds(100);
@@ -79,6 +85,34 @@ public sealed class MedianThroughputMeter(TimeProvider time, TimeSpan window)
             return 0;
         }
 
+        var median = Median([.. rates]);
+        var run = TrailingChange(rates, median);
+        return run.Count >= Math.Max(2, (int)(changeAfter / Slice)) && changeAfter > TimeSpan.Zero ? Median(run) : median;
+    }
+
+    /// <summary>The newest slices (oldest first) that all lie beyond <see cref="ChangeRatio"/> of the median, on one side.</summary>
+    private static List<double> TrailingChange(List<double> chronological, double median)
+    {
+        var run = new List<double>();
+        var side = 0;
+        for (var i = chronological.Count - 1; i >= 0; i--)
+        {
+            var rate = chronological[i];
+            var here = rate > median * (1 + ChangeRatio) ? 1 : rate < median * (1 - ChangeRatio) ? -1 : 0;
+            if (here == 0 || (side != 0 && here != side))
+            {
+                break;
+            }
+
+            side = here;
+            run.Add(rate);
+        }
+
+        return run;
+    }
+
+    private static double Median(List<double> rates)
+    {
         rates.Sort();
         var middle = rates.Count / 2;
         return rates.Count % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2;

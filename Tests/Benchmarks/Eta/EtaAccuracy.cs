@@ -18,7 +18,7 @@ using Migration.VmaAgent;
 namespace Migration.Benchmarks.Eta;
 
 /// <summary>
-/// <c>eta [--disk-size 48MiB] [--rate 4MiB] [--eta-window 00:00:10] [--out FILE]</c>: how right the ETA is. Real replications on the VMA
+/// <c>eta [--disk-size 48MiB] [--rate 4MiB] [--eta-window 00:00:10] [--eta-change-after 00:00:00] [--out FILE]</c>: how right the ETA is. Real replications on the VMA
 /// (simulated source, file targets) whose source read rate is changed mid-run through the simulator's
 /// <c>PUT /api/v1/simulator/read-rate</c>; every progress document is recorded (poll every 100 ms, timed by its own
 /// <c>updated_at</c>), and at the first document at or past 20, 50 and 80 % of the bytes the estimate is compared with
@@ -47,6 +47,7 @@ public static class EtaAccuracy
         var rate = (long)ParseSize(Arg(args, "--rate", "4MiB"));
         var output = Arg(args, "--out", "");
         var etaWindow = Arg(args, "--eta-window", Migration.VmaAgent.Configuration.JobOptions.DefaultEtaWindow.ToString());
+        var etaChangeAfter = Arg(args, "--eta-change-after", Migration.VmaAgent.Configuration.JobOptions.DefaultEtaChangeAfter.ToString());
         const string Vm = "demo-vm-3";
         Scenario[] scenarios =
         [
@@ -67,6 +68,7 @@ public static class EtaAccuracy
             ["Vma:Jobs:StageDelay"] = "00:00:00.100",
             ["Vma:Jobs:ChunkSize"] = "64KiB",
             ["Vma:Jobs:EtaWindow"] = etaWindow,
+            ["Vma:Jobs:EtaChangeAfter"] = etaChangeAfter,
             ["Vma:Target:Directory"] = targets,
         });
         builder.Logging.ClearProviders();
@@ -79,7 +81,7 @@ public static class EtaAccuracy
         using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ETA accuracy: {Vm} (3 disks of {diskSize}), source read at {rate / 1048576.0:0.#} MiB/s unless a run changes it; Vma:Jobs:EtaWindow {etaWindow}"));
+            $"ETA accuracy: {Vm} (3 disks of {diskSize}), source read at {rate / 1048576.0:0.#} MiB/s unless a run changes it; Vma:Jobs:EtaWindow {etaWindow}, EtaChangeAfter {etaChangeAfter}"));
         var recordings = new List<Recording>();
         var csv = new StringBuilder("run,at,transferred,total,throughput_bps,eta_seconds\n");
         Recording? previous = null;
