@@ -208,7 +208,8 @@ public static class TransferEngine
 
         public async ValueTask CompletedAsync(CancellationToken cancellationToken)
         {
-            if (checkpoint is null)
+            // Every completed request asks: the common answer ("not yet") takes no lock.
+            if (checkpoint is null || Volatile.Read(ref _checkpointRunning) || time.GetElapsedTime(Volatile.Read(ref _lastCheckpoint)) < interval)
             {
                 return;
             }

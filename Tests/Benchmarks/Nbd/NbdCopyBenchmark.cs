@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 namespace Migration.Benchmarks.Nbd;
 
 /// <summary>
-/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64]</c>: our transfer engine against nbdcopy over
+/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4]</c>: our transfer engine against nbdcopy over
 /// the same nbdkit file exports on unix sockets, alternating, several rounds. The source mixes data, zero-filled
 /// data and holes per 1 MiB extent. Full copy: both onto a fresh sparse target; nbdcopy with
 /// <c>--destination-is-zero</c>, ours planning the source's allocated extents (what CBT "*" gives). Incremental: 10 %
@@ -30,6 +30,7 @@ public static class NbdCopyBenchmark
         var rounds = int.Parse(Arg(args, "--rounds", "5"), CultureInfo.InvariantCulture);
         var requestSize = (int)ByteSize.Parse(Arg(args, "--request-size", "256KiB")).Bytes;
         var inFlight = int.Parse(Arg(args, "--in-flight", "64"), CultureInfo.InvariantCulture);
+        var connections = int.Parse(Arg(args, "--connections", "4"), CultureInfo.InvariantCulture);
         const long extent = 1 << 20;
         if (size % extent != 0)
         {
@@ -48,7 +49,7 @@ public static class NbdCopyBenchmark
             var allocatedBytes = allocated.Sum(a => a.Length);
             var changedBytes = changed.Sum(a => a.Length);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds, ours {requestSize >> 10} KiB x {inFlight} in flight"));
+                $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds, ours {requestSize >> 10} KiB x {inFlight} in flight, up to {connections} connections"));
 
             await using var sourceExport = await StartNbdkitAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
             await using var changedExport = await StartNbdkitAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
@@ -64,7 +65,7 @@ public static class NbdCopyBenchmark
             // One unrecorded copy each first: JIT and page cache warm for both sides alike.
             await using (var warm = await FreshTargetAsync(directory, target, size))
             {
-                await OursAsync(sourceExport.Uri, warm.Uri, allocated, fullSync: true, settings, tracking: true);
+                await OursAsync(sourceExport.Uri, warm.Uri, allocated, fullSync: true, settings, connections, tracking: true);
                 await NbdcopyAsync(Libnbd(sourceExport), Libnbd(warm));
             }
 
@@ -76,11 +77,11 @@ public static class NbdCopyBenchmark
                 {
                     await using var targetExport = await FreshTargetAsync(directory, target, size);
                     var full = who == "ours"
-                        ? await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, tracking: true)
+                        ? await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking: true)
                         : await NbdcopyAsync(Libnbd(sourceExport), Libnbd(targetExport));
                     Record($"{who} full", allocatedBytes, full);
                     var incremental = who == "ours"
-                        ? await OursAsync(changedExport.Uri, targetExport.Uri, changed, fullSync: false, settings, tracking: true)
+                        ? await OursAsync(changedExport.Uri, targetExport.Uri, changed, fullSync: false, settings, connections, tracking: true)
                         : await NbdcopyAsync(Libnbd(changedExport), Libnbd(targetExport));
                     Record($"{who} incremental", changedBytes, incremental);
                     await VerifyAsync(source, target, who);
@@ -89,7 +90,7 @@ public static class NbdCopyBenchmark
                 await using (var targetExport = await FreshTargetAsync(directory, target, size))
                 {
                     Record("ours full, tracking off", allocatedBytes,
-                        await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, tracking: false));
+                        await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking: false));
                 }
             }
 
@@ -206,9 +207,9 @@ public static class NbdCopyBenchmark
     }
 
     private static async Task<TimeSpan> OursAsync(Uri sourceUri, Uri targetUri, IReadOnlyList<DiskArea> areas, bool fullSync,
-        TransferSettings settings, bool tracking)
+        TransferSettings settings, int connections, bool tracking)
     {
-        var options = Options.Create(new VmaOptions());
+        var options = Options.Create(new VmaOptions { Nbd = { Connections = connections } });
         var clock = Stopwatch.StartNew();
         await using var sourceClient = await NbdClient.ConnectAsync(NbdAddress.Parse(sourceUri), options.Value.Nbd, TimeProvider.System, CancellationToken.None);
         var source = new NbdSourceDisk("disk-0", sourceClient);
