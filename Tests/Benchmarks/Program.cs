@@ -22,6 +22,7 @@ public static class Program
                 "nbd" => await Nbd.NbdCopyBenchmark.RunAsync(rest),
                 Eta.EtaAccuracy.Command => await Eta.EtaAccuracy.RunAsync(rest),
                 "archive" => await Archive.ArchiveBenchmark.RunAsync(rest),
+                Chaos.ChaosCommand.Command => await Chaos.ChaosCommand.RunAsync(rest),
                 EmbeddedHost.Command => await EmbeddedHost.RunAsync(rest),
                 Kestrel.ProgressVsKestrel.Command => await Kestrel.ProgressVsKestrel.RunAsync(rest),
                 Kestrel.BareKestrelHost.Command => await Kestrel.BareKestrelHost.RunAsync(rest),
@@ -45,7 +46,10 @@ public static class Program
                    dotnet run -c Release --project Tests/Benchmarks -- eta [--disk-size 48MiB --rate 4MiB --eta-window 00:00:10 --out FILE]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-vs-kestrel [--jobs 100 --rounds 3 --seconds 10 --connections 32]
                    dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 1000 --runs 20]
-            pipeline on RabbitMq needs the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
+                   dotnet run -c Release --project Tests/Benchmarks -- chaos --jobs 500 [--disk-size 4MiB --cap 20KiB --worker-kill-every 10
+                       --worker-down 1 --scheduler-a-at 15 --rabbit-at 30 --postgres-at 65 --postgres-down 20 --vma-at 100
+                       --scheduler-b-at 125 --drain 480 --port-base 57000 --contact-timeout 00:05:00 --keep]
+            pipeline on RabbitMq and chaos need the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
         return 2;
     }

@@ -18,11 +18,12 @@ public static class BusSetup
         services.AddOptions<BusOptions>().Bind(configuration.GetSection(BusOptions.Section));
         var options = configuration.GetSection(BusOptions.Section).Get<BusOptions>() ?? new BusOptions();
 
-        // A host is started only when its bus is connected and its queues are bound: a message published right after
-        // start-up is never dropped for want of a binding, and /health/ready means ready.
+        // A host is started only when its bus is connected and its queues are bound (BusStartGate, registered after
+        // MassTransit's hosted service): a message published right after start-up is never dropped for want of a
+        // binding, /health/ready means ready, and a bus that does not get there in time ends the host.
         services.AddOptions<MassTransitHostOptions>().Configure(o =>
         {
-            o.WaitUntilStarted = true;
+            o.WaitUntilStarted = false;
             o.StartTimeout = options.StartTimeout;
             o.StopTimeout = TimeSpan.FromSeconds(20); // within the host's 25 s shutdown, itself within Kubernetes' 45 s grace
         });
@@ -78,6 +79,7 @@ public static class BusSetup
             }
         });
 
+        services.AddHostedService<BusStartGate>();
         return services;
     }
 }

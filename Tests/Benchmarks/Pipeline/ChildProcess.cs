@@ -67,7 +67,8 @@ public sealed class ChildProcess : IAsyncDisposable
         }
 
         var logPath = Path.Combine(logDirectory, name + ".log");
-        var log = new StreamWriter(logPath) { AutoFlush = true };
+        // Appended to: a host started again (the chaos run restarts hosts) keeps its earlier life in the same log.
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
@@ -129,6 +130,32 @@ public sealed class ChildProcess : IAsyncDisposable
         await process.StandardInput.WriteLineAsync(line);
         await process.StandardInput.FlushAsync();
     }
+
+    /// <summary>SIGTERM, as Kubernetes stops a pod; SIGKILL when it has not exited within <paramref name="timeout"/>.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start("/bin/kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public int? ExitCode => process.HasExited ? process.ExitCode : null;
 
     public static int FreePort()
     {

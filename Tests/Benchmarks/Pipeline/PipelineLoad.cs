@@ -623,41 +623,14 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         return string.Join(Environment.NewLine, text);
     }
 
-    private async Task PublishStartsAsync(Uri vmaUrl)
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+    private Task PublishStartsAsync(Uri vmaUrl) =>
+        StartPublisher.PublishAsync(rabbit!, runId, Enumerable.Range(1, Settings.Jobs).Select(i => new StartReplication
         {
-            ["Bus:Transport"] = "RabbitMq",
-            ["Bus:RabbitMq:Host"] = rabbit!.Host,
-            ["Bus:RabbitMq:Port"] = rabbit.Port.ToString(CultureInfo.InvariantCulture),
-            ["Bus:RabbitMq:VirtualHost"] = runId,
-            ["Bus:RabbitMq:Username"] = rabbit.User,
-            ["Bus:RabbitMq:Password"] = rabbit.Password,
-        });
-        builder.Logging.ClearProviders();
-        builder.Services.AddMigrationBus(builder.Configuration, (_, _) => { });
-        using var host = builder.Build();
-        await host.StartAsync();
-        try
-        {
-            var bus = host.Services.GetRequiredService<IBus>();
-            foreach (var batch in Enumerable.Range(1, Settings.Jobs).Chunk(500))
-            {
-                await bus.PublishBatch(batch.Select(i => new StartReplication
-                {
-                    JobId = string.Create(CultureInfo.InvariantCulture, $"bench-{i}"),
-                    VmaUrl = vmaUrl.ToString(),
-                    Vm = new VmReference { Name = string.Create(CultureInfo.InvariantCulture, $"demo-vm-{i}") },
-                    SyncType = SyncType.Full,
-                }));
-            }
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
-    }
+            JobId = string.Create(CultureInfo.InvariantCulture, $"bench-{i}"),
+            VmaUrl = vmaUrl.ToString(),
+            Vm = new VmReference { Name = string.Create(CultureInfo.InvariantCulture, $"demo-vm-{i}") },
+            SyncType = SyncType.Full,
+        }));
 
     private async Task<Dictionary<string, long>> StatusCountsAsync()
     {
