@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.EndToEnd;
 
@@ -63,10 +64,7 @@ public sealed class DemoWebTests : IDisposable
         }
         finally
         {
-            if (!demo.HasExited)
-            {
-                demo.Kill(entireProcessTree: true);
-            }
+            demo.KillTree();
         }
     }
 

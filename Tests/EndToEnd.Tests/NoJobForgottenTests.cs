@@ -113,10 +113,7 @@ public sealed class NoJobForgottenTests : IDisposable
         }
         finally
         {
-            if (!demo.HasExited)
-            {
-                demo.Kill(entireProcessTree: true);
-            }
+            demo.KillTree();
         }
 
         var error = await stderr;

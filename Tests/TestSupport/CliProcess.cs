@@ -80,21 +80,7 @@ public sealed class CliProcess : IDisposable
     }
 
     /// <summary>SIGKILL: nothing is finished, no handler runs.</summary>
-    public void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-    }
+    public void Kill() => _process.KillTree();
 
     public void Dispose()
     {

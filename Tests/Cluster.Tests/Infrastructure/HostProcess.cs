@@ -161,21 +161,7 @@ public sealed class HostProcess : IDisposable
     }
 
     /// <summary>kill -9 of the whole process tree: nothing is finished, nothing is returned, the connection just drops.</summary>
-    public void Kill()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // already gone
-        }
-    }
+    public void Kill() => _process.KillTree();
 
     /// <summary>The last lines of the host's log, for a failure message.</summary>
     public string Tail(int lines = 60)
