@@ -54,6 +54,7 @@ public static class EtaAccuracy
             new("steady", false, 1, []),
             new("halved at 50 % (lasting)", false, 1, [new(0.5, 0.5)]),
             new("doubled at 30 % (lasting)", false, 0.5, [new(0.3, 1)]),
+            new("doubled at 10 % (lasting)", false, 0.5, [new(0.1, 1)]),
             new("dip to 1/4 for 3 s at 40 %", false, 1, [new(0.4, 0.25, TimeSpan.FromSeconds(3))]),
             new("incremental after a full", true, 1, []),
         ];
