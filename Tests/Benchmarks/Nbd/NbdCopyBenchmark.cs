@@ -14,13 +14,14 @@ using Microsoft.Extensions.Options;
 namespace Migration.Benchmarks.Nbd;
 
 /// <summary>
-/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4]</c>: our transfer engine against nbdcopy over
+/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4] [--ours-only]</c>: our transfer engine against nbdcopy over
 /// the same nbdkit file exports on unix sockets, alternating, several rounds. The source mixes data, zero-filled
 /// data and holes per 1 MiB extent. Full copy: both onto a fresh sparse target; nbdcopy with
 /// <c>--destination-is-zero</c>, ours planning the source's allocated extents (what CBT "*" gives). Incremental: 10 %
 /// of the disk changed in scattered areas, onto the target the full copy left; ours is given the areas, nbdcopy the
 /// same areas as the only data extents of the source (nbdkit's extentlist filter) with <c>--destination-is-zero</c>
 /// so it skips the rest. Throughput is planned bytes over wall time for both, so the ratio is a ratio of times.
+/// <c>--ours-only</c> runs only our full copies (for a profiler attached to this process) with this process's CPU time and GC counts, then three nbdcopy full copies with their CPU time; it prints no ratio.
 /// </summary>
 public static class NbdCopyBenchmark
 {
@@ -31,6 +32,7 @@ public static class NbdCopyBenchmark
         var requestSize = (int)ByteSize.Parse(Arg(args, "--request-size", "256KiB")).Bytes;
         var inFlight = int.Parse(Arg(args, "--in-flight", "64"), CultureInfo.InvariantCulture);
         var connections = int.Parse(Arg(args, "--connections", "4"), CultureInfo.InvariantCulture);
+        var oursOnly = args.Contains("--ours-only");
         const long extent = 1 << 20;
         if (size % extent != 0)
         {
@@ -67,6 +69,32 @@ public static class NbdCopyBenchmark
             {
                 await OursAsync(sourceExport.Uri, warm.Uri, allocated, fullSync: true, settings, connections, tracking: true);
                 await NbdcopyAsync(Libnbd(sourceExport), Libnbd(warm));
+            }
+
+            if (oursOnly)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours only (pid {Environment.ProcessId})"));
+                for (var round = 1; round <= rounds; round++)
+                {
+                    await using var targetExport = await FreshTargetAsync(directory, target, size);
+                    var (cpu, gcs, allocatedBefore) = (Process.GetCurrentProcess().TotalProcessorTime, GC.CollectionCount(0), GC.GetTotalAllocatedBytes());
+                    var elapsed = await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking: true);
+                    Record("ours full", allocatedBytes, elapsed);
+                    var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"    cpu {used.TotalSeconds:0.000} s ({used / elapsed * 100:0} % of one core), {GC.CollectionCount(0) - gcs} gen0 GCs, {(GC.GetTotalAllocatedBytes() - allocatedBefore) >> 10} KiB allocated"));
+                }
+
+                // nbdcopy's own CPU for comparison (GNU time's user + system seconds of the child).
+                for (var round = 1; round <= 3; round++)
+                {
+                    await using var targetExport = await FreshTargetAsync(directory, target, size);
+                    var (elapsed, cpu) = await TimedNbdcopyAsync(Libnbd(sourceExport), Libnbd(targetExport));
+                    Record("nbdcopy full", allocatedBytes, elapsed);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    cpu {cpu:0.000} s ({cpu / elapsed.TotalSeconds * 100:0} % of one core)"));
+                }
+
+                return 0;
             }
 
             for (var round = 1; round <= rounds; round++)
@@ -245,6 +273,27 @@ public static class NbdCopyBenchmark
         await process.WaitForExitAsync();
         var elapsed = clock.Elapsed;
         return process.ExitCode == 0 ? elapsed : throw new BenchmarkSetupException($"nbdcopy failed: {await stderr}");
+    }
+
+    private static async Task<(TimeSpan Elapsed, double CpuSeconds)> TimedNbdcopyAsync(string source, string target)
+    {
+        var info = new ProcessStartInfo("/usr/bin/time") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var argument in (string[])["-f", "cpu %U %S", "nbdcopy", "--destination-is-zero", source, target])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info) ?? throw new BenchmarkSetupException("GNU time did not start");
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var elapsed = clock.Elapsed;
+        var line = (await stderr).Split('\n').LastOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal))
+            ?? throw new BenchmarkSetupException($"nbdcopy under GNU time printed no times: {await stderr}");
+        var parts = line.Split(' ');
+        return process.ExitCode == 0
+            ? (elapsed, double.Parse(parts[1], CultureInfo.InvariantCulture) + double.Parse(parts[2], CultureInfo.InvariantCulture))
+            : throw new BenchmarkSetupException($"nbdcopy failed: {await stderr}");
     }
 
     /// <summary>After full + incremental the target must equal the source (the changed areas were rewritten with the same bytes).</summary>
