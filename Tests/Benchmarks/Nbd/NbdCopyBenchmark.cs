@@ -78,11 +78,13 @@ public static class NbdCopyBenchmark
                 {
                     await using var targetExport = await FreshTargetAsync(directory, target, size);
                     var (cpu, gcs, allocatedBefore) = (Process.GetCurrentProcess().TotalProcessorTime, GC.CollectionCount(0), GC.GetTotalAllocatedBytes());
-                    var elapsed = await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking: true);
+                    var (setup, flush) = (TimeSpan.Zero, TimeSpan.Zero);
+                    var elapsed = await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking: true,
+                        (s, f) => (setup, flush) = (s, f));
                     Record("ours full", allocatedBytes, elapsed);
                     var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"    cpu {used.TotalSeconds:0.000} s ({used / elapsed * 100:0} % of one core), {GC.CollectionCount(0) - gcs} gen0 GCs, {(GC.GetTotalAllocatedBytes() - allocatedBefore) >> 10} KiB allocated"));
+                        $"    cpu {used.TotalSeconds:0.000} s ({used / elapsed * 100:0} % of one core), {GC.CollectionCount(0) - gcs} gen0 GCs, {(GC.GetTotalAllocatedBytes() - allocatedBefore) >> 10} KiB allocated; connect and open {setup.TotalSeconds:0.000} s, flushes {flush.TotalSeconds:0.000} s"));
                 }
 
                 // nbdcopy's own CPU for comparison (GNU time's user + system seconds of the child).
@@ -237,7 +239,7 @@ public static class NbdCopyBenchmark
     }
 
     private static async Task<TimeSpan> OursAsync(Uri sourceUri, Uri targetUri, IReadOnlyList<DiskArea> areas, bool fullSync,
-        TransferSettings settings, int connections, bool tracking)
+        TransferSettings settings, int connections, bool tracking, Action<TimeSpan, TimeSpan>? phases = null)
     {
         var options = Options.Create(new VmaOptions { Nbd = { Connections = connections } });
         var clock = Stopwatch.StartNew();
@@ -245,7 +247,9 @@ public static class NbdCopyBenchmark
         var source = new NbdSourceDisk("disk-0", sourceClient);
         await using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new Migration.VmaAgent.Telemetry.VmaMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TimeProvider.System);
-        await using var target = await new NbdTargetProvider(options, TimeProvider.System, metrics).OpenAsync(targetUri, source.CapacityBytes, fullSync, CancellationToken.None);
+        ITargetDisk opened = await new NbdTargetProvider(options, TimeProvider.System, metrics).OpenAsync(targetUri, source.CapacityBytes, fullSync, CancellationToken.None);
+        var timing = phases is null ? null : new FlushTimingTarget(opened);
+        await using var target = timing ?? opened;
         Action<long> landed = _ => { };
         if (tracking)
         {
@@ -257,7 +261,9 @@ public static class NbdCopyBenchmark
             landed = bytes => job.AddTransferred(0, bytes);
         }
 
+        var setup = clock.Elapsed;
         await TransferEngine.CopyAsync(source, target, areas, fullSync, settings, BandwidthLimiter.Unlimited, landed, TimeProvider.System, CancellationToken.None);
+        phases?.Invoke(setup, timing!.FlushTime);
         return clock.Elapsed;
     }
 
