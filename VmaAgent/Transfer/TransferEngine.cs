@@ -55,7 +55,7 @@ public static class TransferEngine
             }
         }
 
-        var progress = new CompletionTracker(requests, target, checkpoint, time, settings.CheckpointInterval);
+        var progress = new CompletionTracker(requests, target, checkpoint, time, settings.CheckpointInterval, settings.FlushBehindBytes);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var failedOrStopping = CancellationTokenSource.CreateLinkedTokenSource(failed.Token, stopping);
         var next = -1;
@@ -87,12 +87,12 @@ public static class TransferEngine
                     if (chunk.Span.IndexOfAnyExcept((byte)0) >= 0)
                     {
                         await target.WriteAsync(request.Offset, chunk, failed.Token);
-                        progress.Written(index, generation);
+                        progress.Written(index, generation, failed.Token);
                     }
                     else if (!skipZeroes)
                     {
                         await target.WriteZeroesAsync(request.Offset, request.Length, failed.Token);
-                        progress.Written(index, generation);
+                        progress.Written(index, generation, failed.Token);
                     }
                     else
                     {
@@ -184,7 +184,7 @@ public static class TransferEngine
     /// checkpoint is the end of the longest run of durable requests from the start.
     /// </summary>
     private sealed class CompletionTracker(IReadOnlyList<TransferRequest> requests, ITargetDisk target, TransferCheckpoint? checkpoint,
-        TimeProvider time, TimeSpan interval)
+        TimeProvider time, TimeSpan interval, long flushBehindBytes)
     {
         private const long NotWritten = long.MinValue;
         private readonly Lock _gate = new();
@@ -193,10 +193,55 @@ public static class TransferEngine
         private int _prefix;
         private long _lastCheckpoint = time.GetTimestamp();
         private bool _checkpointRunning;
+        private long _unflushedBytes;
+        private int _flushBehindRunning;
+        private Task _flushBehind = Task.CompletedTask;
+        private Exception? _flushBehindFailure;
 
         /// <summary>Written while the target was in <paramref name="generation"/> (read before the write was sent).</summary>
-        public void Written(int index, long generation) =>
+        public void Written(int index, long generation, CancellationToken cancellationToken)
+        {
             Volatile.Write(ref _generation[index], target.Generation == generation ? generation : -1);
+            if (flushBehindBytes > 0 && Interlocked.Add(ref _unflushedBytes, requests[index].Length) >= flushBehindBytes
+                && Interlocked.CompareExchange(ref _flushBehindRunning, 1, 0) == 0)
+            {
+                Interlocked.Exchange(ref _unflushedBytes, 0);
+                _flushBehind = FlushBehindAsync(cancellationToken);
+            }
+        }
+
+        /// <summary>A flush the copy does not wait for; its failure ends the copy at the next completed request.</summary>
+        private async Task FlushBehindAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                // Off the worker that triggered it: that worker goes on with its next request at once.
+                await Task.Yield();
+                await FlushAsync(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref _flushBehindFailure, ex, null);
+            }
+            finally
+            {
+                Volatile.Write(ref _flushBehindRunning, 0);
+            }
+        }
+
+        /// <summary>Rethrows what a background flush failed with (after it has ended).</summary>
+        private async ValueTask ThrowIfFlushBehindFailedAsync(bool wait)
+        {
+            if (wait)
+            {
+                await Volatile.Read(ref _flushBehind);
+            }
+
+            if (Volatile.Read(ref _flushBehindFailure) is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
 
         public void NothingToWrite(int index)
         {
@@ -208,6 +253,7 @@ public static class TransferEngine
 
         public async ValueTask CompletedAsync(CancellationToken cancellationToken)
         {
+            await ThrowIfFlushBehindFailedAsync(wait: false);
             // Every completed request asks: the common answer ("not yet") takes no lock.
             if (checkpoint is null || Volatile.Read(ref _checkpointRunning) || time.GetElapsedTime(Volatile.Read(ref _lastCheckpoint)) < interval)
             {
@@ -244,6 +290,7 @@ public static class TransferEngine
         /// <summary>Flushes what was written and records the durable prefix now (a graceful stop), however recent the last checkpoint.</summary>
         public async Task CheckpointNowAsync(CancellationToken cancellationToken)
         {
+            await ThrowIfFlushBehindFailedAsync(wait: true);
             if (checkpoint is not null && await FlushAsync(cancellationToken) && Prefix() is > 0 and var prefix)
             {
                 await checkpoint(requests[prefix - 1].End, cancellationToken);
@@ -253,6 +300,7 @@ public static class TransferEngine
         /// <summary>Flushes until a flush runs in one generation; returns the requests that are still not durable.</summary>
         public async Task<List<int>> FlushAllAsync(CancellationToken cancellationToken)
         {
+            await ThrowIfFlushBehindFailedAsync(wait: true);
             for (var attempt = 1; !await FlushAsync(cancellationToken); attempt++)
             {
                 if (attempt >= MaxReplayRounds)

@@ -4,6 +4,13 @@ namespace Migration.VmaAgent.Transfer;
 public sealed record TransferSettings(int RequestSize, int RequestsInFlight, TimeSpan CheckpointInterval)
 {
     public static TransferSettings Default { get; } = new(256 * 1024, 16, TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// After this many bytes written since the last flush, one flush starts in the background (the copy goes on):
+    /// the target writes its cache out while the copy runs instead of all of it in the final flush. 0: only the
+    /// checkpoints and the final flush. Default 64 MiB.
+    /// </summary>
+    public long FlushBehindBytes { get; init; } = 64L << 20;
 }
 
 /// <summary>Called after a flush: every planned byte before <paramref name="DoneUpTo"/> is durable on the target.</summary>

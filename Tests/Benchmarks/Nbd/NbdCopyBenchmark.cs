@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 namespace Migration.Benchmarks.Nbd;
 
 /// <summary>
-/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4] [--ours-only]</c>: our transfer engine against nbdcopy over
+/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4] [--flush-behind 64MiB] [--ours-only]</c>: our transfer engine against nbdcopy over
 /// the same nbdkit file exports on unix sockets, alternating, several rounds. The source mixes data, zero-filled
 /// data and holes per 1 MiB extent. Full copy: both onto a fresh sparse target; nbdcopy with
 /// <c>--destination-is-zero</c>, ours planning the source's allocated extents (what CBT "*" gives). Incremental: 10 %
@@ -55,7 +55,10 @@ public static class NbdCopyBenchmark
 
             await using var sourceExport = await StartNbdkitAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
             await using var changedExport = await StartNbdkitAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
-            var settings = new TransferSettings(requestSize, inFlight, TimeSpan.FromDays(1));
+            var settings = new TransferSettings(requestSize, inFlight, TimeSpan.FromDays(1))
+            {
+                FlushBehindBytes = args.Contains("--flush-behind") ? ByteSize.Parse(Arg(args, "--flush-behind", "64MiB")).Bytes : TransferSettings.Default.FlushBehindBytes,
+            };
             var results = new Dictionary<string, List<double>>();
             void Record(string name, long bytes, TimeSpan elapsed)
             {
