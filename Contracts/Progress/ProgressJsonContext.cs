@@ -10,4 +10,5 @@ namespace Migration.Contracts.Progress;
     RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(ReplicationProgress))]
 [JsonSerializable(typeof(StartReplicationRequest))]
+[JsonSerializable(typeof(ProgressBatchRequest))]
 public sealed partial class ProgressJsonContext : JsonSerializerContext;

@@ -20,6 +20,9 @@ public static class StrictJson
     public static JsonTypeInfo<StartReplicationRequest> StartReplicationRequest { get; } =
         (JsonTypeInfo<StartReplicationRequest>)Options.GetTypeInfo(typeof(StartReplicationRequest));
 
+    public static JsonTypeInfo<ProgressBatchRequest> ProgressBatchRequest { get; } =
+        (JsonTypeInfo<ProgressBatchRequest>)Options.GetTypeInfo(typeof(ProgressBatchRequest));
+
     public static JsonTypeInfo<ReplicationProgress> ReplicationProgress { get; } =
         (JsonTypeInfo<ReplicationProgress>)Options.GetTypeInfo(typeof(ReplicationProgress));
 

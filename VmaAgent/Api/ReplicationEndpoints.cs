@@ -4,6 +4,7 @@ using Migration.Contracts.Vma;
 using Migration.VmaAgent.Jobs;
 using Migration.VmaAgent.Sources;
 using Migration.VmaAgent.Targets;
+using Migration.VmaAgent.Telemetry;
 
 namespace Migration.VmaAgent.Api;
 
@@ -15,6 +16,7 @@ public static class ReplicationEndpoints
         var api = endpoints.MapGroup("/api/v1").AddEndpointFilter<ShuttingDownFilter>();
         api.MapPost("/replications", StartAsync);
         api.MapGet("/progress/{jobId}", GetProgress);
+        api.MapPost("/progress/batch", ProgressBatchEndpoint.AnswerAsync);
         api.MapDelete("/replications/{jobId}", Cancel);
         return endpoints;
     }
@@ -129,10 +131,16 @@ public static class ReplicationEndpoints
             detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
 
     /// <summary>200 the progress document; 404 unknown job.</summary>
-    public static IResult GetProgress(string jobId, JobRegistry registry) =>
-        registry.Find(jobId) is { } job
-            ? TypedResults.Bytes(job.Snapshot.Json, "application/json")
-            : UnknownJob(jobId);
+    public static IResult GetProgress(string jobId, JobRegistry registry, VmaMetrics metrics)
+    {
+        if (registry.Find(jobId) is not { } job)
+        {
+            return UnknownJob(jobId);
+        }
+
+        metrics.ProgressDocumentsServed(1);
+        return TypedResults.Bytes(job.Snapshot.Json, "application/json");
+    }
 
     /// <summary>202 cancelling (the job ends Failed: cancelled); 404 unknown; 409 already finished.</summary>
     public static IResult Cancel(string jobId, JobRegistry registry)

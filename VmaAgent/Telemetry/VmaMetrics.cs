@@ -24,6 +24,7 @@ public sealed class VmaMetrics
     private readonly Counter<long> _bytesTransferred;
     private readonly Counter<long> _bytesPlanned;
     private readonly UpDownCounter<long> _activeJobs;
+    private readonly Counter<long> _progressDocuments;
     private readonly Histogram<double> _stageDuration;
     private readonly Histogram<double> _vcenterCalls;
     private readonly Histogram<double> _nbdCalls;
@@ -39,6 +40,8 @@ public sealed class VmaMetrics
         _bytesTransferred = meter.CreateCounter<long>("vma.bytes.transferred", "By", "Disk bytes written to targets");
         _bytesPlanned = meter.CreateCounter<long>(
             "vma.bytes.planned", "By", "Disk bytes the started syncs will move (CBT changed or allocated areas, not capacity)");
+        _progressDocuments = meter.CreateCounter<long>(
+            "vma.progress.documents", "{document}", "Progress documents served, one per job answered (per-job and batch route alike)");
         _activeJobs = meter.CreateUpDownCounter<long>("vma.jobs.active", "{job}", "Replication jobs running now (not queued)");
         _stageDuration = meter.CreateHistogram(
             "vma.stage.duration", "s", "Time a job spent in one of the nine stages, by stage and whether the job went on",
@@ -62,6 +65,8 @@ public sealed class VmaMetrics
     public void BytesPlanned(long bytes) => _bytesPlanned.Add(bytes);
 
     public void JobActive(int delta) => _activeJobs.Add(delta);
+
+    public void ProgressDocumentsServed(int count) => _progressDocuments.Add(count);
 
     /// <summary>A job entered <paramref name="stage"/>: the stage it leaves is recorded as completed.</summary>
     public void StageEntered(string jobId, ReplicationStage stage)
