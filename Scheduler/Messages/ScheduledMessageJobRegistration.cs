@@ -14,6 +14,14 @@ public sealed class ScheduledMessageJobRegistration
     readonly SemaphoreSlim _gate = new(1, 1);
     IScheduler? _registeredWith;
 
+    /// <summary>The job as it is stored: a batch of triggers is stored with it, replacing it by itself.</summary>
+    public IJobDetail Job { get; } = JobBuilder.Create<ScheduledMessageJob>()
+        .WithIdentity(ScheduledMessageData.JobKey)
+        .WithDescription("Sends MassTransit messages scheduled through the scheduler endpoint")
+        .StoreDurably(true)
+        .RequestRecovery(true)
+        .Build();
+
     public async Task EnsureAsync(IScheduler scheduler, CancellationToken cancellationToken)
     {
         if (ReferenceEquals(Volatile.Read(ref _registeredWith), scheduler))
@@ -31,13 +39,7 @@ public sealed class ScheduledMessageJobRegistration
 
             if (!await scheduler.Exists(ScheduledMessageData.JobKey, cancellationToken))
             {
-                var job = JobBuilder.Create<ScheduledMessageJob>()
-                    .WithIdentity(ScheduledMessageData.JobKey)
-                    .WithDescription("Sends MassTransit messages scheduled through the scheduler endpoint")
-                    .StoreDurably(true)
-                    .RequestRecovery(true)
-                    .Build();
-                await scheduler.AddJob(job, AddJobOptions.Replacing, cancellationToken);
+                await scheduler.AddJob(Job, AddJobOptions.Replacing, cancellationToken);
             }
 
             Volatile.Write(ref _registeredWith, scheduler);

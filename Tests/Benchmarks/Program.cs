@@ -43,7 +43,7 @@ public static class Program
                        [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
                    dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
-                   dotnet run -c Release --project Tests/Benchmarks -- eta [--disk-size 48MiB --rate 4MiB --eta-window 00:00:10 --out FILE]
+                   dotnet run -c Release --project Tests/Benchmarks -- eta [--disk-size 192MiB --rate 4MiB --eta-window 00:00:10 --out FILE]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-vs-kestrel [--jobs 100 --rounds 3 --seconds 10 --connections 32]
                    dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 1000 --runs 20]
                    dotnet run -c Release --project Tests/Benchmarks -- chaos --jobs 500 [--disk-size 4MiB --cap 20KiB --worker-kill-every 10

@@ -182,7 +182,8 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
             var streaming = counts.GetValueOrDefault(StatusMapping.Streaming);
             if (clock.Elapsed - last > TimeSpan.FromSeconds(5) || streaming >= Settings.Jobs)
             {
-                Progress($"jobs by status: {string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"))}");
+                var extra = StatusExtra is null ? "" : "; " + await StatusExtra();
+                Progress($"jobs by status: {string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"))}{extra}");
                 last = clock.Elapsed;
             }
 
@@ -211,15 +212,22 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
         }
     }
 
+    /// <summary>What the transport adds to each status line while the wave runs (queue depths).</summary>
+    protected Func<Task<string>>? StatusExtra { get; set; }
+
     /// <summary>The start-up wave's timeline, when the run keeps one (the wave line of every report, and --wave).</summary>
     protected WaveTimeline? Wave { get; set; }
 
     /// <summary>The report of a --wave run: the wave's figures and the machine's load, nothing else measured.</summary>
-    protected string WaveReport(string what) => string.Join(Environment.NewLine,
-        $"Start-up wave: {Settings.Jobs} StartReplication at once on {what} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)",
-        $"machine: {Environment.ProcessorCount} cores; load average {ProcStats.LoadAverage()} at the end",
-        Wave!.Line,
-        Wave.ScriptLine);
+    protected string WaveReport(string what, string? stages = null) => string.Join(Environment.NewLine,
+        new[]
+        {
+            $"Start-up wave: {Settings.Jobs} StartReplication at once on {what} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)",
+            $"machine: {Environment.ProcessorCount} cores; load average {ProcStats.LoadAverage()} at the end",
+            Wave!.Line,
+            stages,
+            Wave.ScriptLine,
+        }.OfType<string>());
 
     protected TimeSpan StreamingAfter { get; private set; }
 
@@ -456,16 +464,34 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         await Task.Delay(TimeSpan.FromSeconds(5));
         var baseline = await MemoryAsync(Children, 3);
 
+        var cpu = new Dictionary<string, Func<double>>
+        {
+            ["VmaAgent"] = () => ProcStats.CpuSeconds(vma.Pid),
+            ["OmaWorkers"] = () => ProcStats.CpuSeconds(worker.Pid),
+            ["Scheduler"] = () => ProcStats.CpuSeconds(scheduler.Pid),
+            ["PostgreSQL (all backends)"] = () => postmasterPid > 0 ? ProcStats.CpuSecondsWithChildren(postmasterPid) : 0,
+            ["RabbitMQ (beam.smp)"] = () => brokerPid is { } pid ? ProcStats.CpuSeconds(pid) : 0,
+            ["this driver"] = () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+        };
+        var cpuBeforeWave = cpu.ToDictionary(c => c.Key, c => c.Value());
+        var machineBeforeWave = ProcStats.MachineCpu();
+        var publishedFrom = DateTimeOffset.UtcNow;
         var startedAt = Stopwatch.StartNew();
         Wave = new WaveTimeline(Settings.Jobs, startedAt);
         await PublishStartsAsync(vma.Url);
         Wave.MarkPublished();
         Progress($"published {Settings.Jobs} StartReplication in {startedAt.Elapsed.TotalSeconds:0.0} s; waiting for every job to stream");
+        StatusExtra = async () =>
+            $"queues (management API, a few seconds old): replication-state {await rabbit.QueueDepthAsync(runId, "replication-state")}, " +
+            $"scheduler {await rabbit.QueueDepthAsync(runId, "scheduler")}, start-vma-replication {await rabbit.QueueDepthAsync(runId, "start-vma-replication")}";
         await WaitForStreamingAsync(StatusCountsAsync);
+        StatusExtra = null;
         if (Settings.WaveOnly)
         {
             Failed = false;
-            return WaveReport("RabbitMQ + PostgreSQL (VmaAgent, OmaWorkers x1, Scheduler x1 with the clustered Quartz store)");
+            var stages = await WaveStages.ReadAsync(DatabaseConnectionString, publishedFrom, commitTimestamps) + Environment.NewLine +
+                WaveStages.CpuLine(cpu.ToDictionary(c => c.Key, c => c.Value() - cpuBeforeWave[c.Key]), machineBeforeWave, ProcStats.MachineCpu(), Settings.Jobs);
+            return WaveReport("RabbitMQ + PostgreSQL (VmaAgent, OmaWorkers x1, Scheduler x1 with the clustered Quartz store)", stages);
         }
 
         var capture = BrokerCeiling.CaptureMessageSizeAsync(rabbit, runId, "Migration.Contracts:ProgressObserved", TimeSpan.FromSeconds(60));
@@ -494,15 +520,6 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         drainedAfter = drain.Elapsed;
 
         var endpoints = new Dictionary<string, Uri> { ["vma"] = vma.Url, ["worker"] = worker.Url, ["scheduler"] = scheduler.Url };
-        var cpu = new Dictionary<string, Func<double>>
-        {
-            ["VmaAgent"] = () => ProcStats.CpuSeconds(vma.Pid),
-            ["OmaWorkers"] = () => ProcStats.CpuSeconds(worker.Pid),
-            ["Scheduler"] = () => ProcStats.CpuSeconds(scheduler.Pid),
-            ["PostgreSQL (all backends)"] = () => postmasterPid > 0 ? ProcStats.CpuSecondsWithChildren(postmasterPid) : 0,
-            ["RabbitMQ (beam.smp)"] = () => brokerPid is { } pid ? ProcStats.CpuSeconds(pid) : 0,
-            ["this driver"] = () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
-        };
 
         var sampler = new CommitSampler(DatabaseConnectionString, commitTimestamps);
         await sampler.SampleAsync(record: false);

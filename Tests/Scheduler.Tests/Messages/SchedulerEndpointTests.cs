@@ -88,6 +88,34 @@ public sealed class SchedulerEndpointTests(PostgresDatabase database)
     }
 
     [Fact]
+    public async Task A_burst_of_schedules_is_each_delivered_once_and_a_token_scheduled_twice_keeps_its_last()
+    {
+        using var host = NewHost();
+        await host.StartAsync();
+        var endpoint = await host.Services.GetRequiredService<IBus>().GetSendEndpoint(SchedulerQueue);
+        var dueAt = DateTime.UtcNow.AddSeconds(3);
+        var pings = Enumerable.Range(0, 250).Select(i => NewPing($"burst {i}")).ToList();
+
+        // More than one batch, and one token scheduled twice inside the burst: its second schedule wins.
+        var twice = NewId.NextGuid();
+        var replaced = NewPing("replaced inside the burst");
+        await endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(twice, dueAt, replaced));
+        await Task.WhenAll(pings.Select(p => endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(NewId.NextGuid(), dueAt, p))));
+        var kept = NewPing("kept inside the burst");
+        await endpoint.Send<MassTransit.Scheduling.ScheduleMessage>(ScheduleCommand(twice, dueAt, kept));
+
+        foreach (var ping in pings.Append(kept))
+        {
+            Assert.NotNull(await _deliveries.WaitFor(ping.Id, TimeSpan.FromSeconds(30)));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
+        await host.StopAsync();
+        Assert.DoesNotContain(_deliveries.All, d => d.Message.Id == replaced.Id);
+        Assert.Equal(pings.Count + 1, _deliveries.All.Count);
+    }
+
+    [Fact]
     public async Task Scheduled_message_survives_a_scheduler_restart()
     {
         var ping = NewPing("survives a restart");
