@@ -217,7 +217,7 @@ public class ReplicationStateMachineTests
         Assert.StartsWith(JobLog.ContactTimeoutExceeded, job.ErrorMessage);
         Assert.Null(job.NextPollAt);
         Assert.Equal("Failed", job.CurrentState);
-        var log = host.Store.LogOf("job-silent");
+        var log = await host.WaitForLog("job-silent", l => l.EventKind == "timeout");
         Assert.Contains(log, l => l.EventKind == "timeout" && l.Message == JobLog.ContactTimeoutExceeded && l.Level == "Error");
         Assert.Contains(log, l => l.Message == JobLog.StoppedPolling);
         // The bus may have been idle before the timeout fired, so the harness's Any would not wait for the publish.

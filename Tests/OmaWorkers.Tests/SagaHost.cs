@@ -108,6 +108,27 @@ public sealed class SagaHost : IAsyncDisposable
         throw new TimeoutException($"job {jobId} never reached the expected state; last: status={last?.Status} op={last?.CurrentOperation} percent={last?.ProgressPercent} state={last?.CurrentState} failures={last?.ConsecutivePollFailures}");
     }
 
+    /// <summary>
+    /// Waits (up to 15 s) until the job's log holds an entry matching the predicate: the saga's state in memory changes
+    /// before its session writes the step's side rows, so a test that saw the state may not see the log yet.
+    /// </summary>
+    public async Task<List<JobLogEntry>> WaitForLog(string jobId, Func<JobLogEntry, bool> predicate)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            var log = Store.LogOf(jobId);
+            if (log.Any(predicate))
+            {
+                return log;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"job {jobId}'s log never got the expected entry; it holds: {string.Join(", ", Store.LogOf(jobId).Select(l => l.EventKind))}");
+    }
+
     /// <summary>Waits (up to 15 s) until a message of type <typeparamref name="T"/> matching the predicate was published.</summary>
     public async Task WaitForPublished<T>(Func<T, bool> predicate)
         where T : class
