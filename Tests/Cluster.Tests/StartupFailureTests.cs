@@ -58,9 +58,8 @@ public sealed class StartupFailureTests(ITestOutputHelper output)
         output.WriteLine($"{log.Length} lines; the last ones:\n" + string.Join('\n', log.TakeLast(5)));
         Assert.True(host.HasExited, $"{service} still runs {90} s after start with no broker");
         Assert.Equal(1, host.ExitCode);
-        var last = log.Last(l => l.Length > 0);
-        Assert.StartsWith($"{service} cannot start: ", last, StringComparison.Ordinal);
-        Assert.Contains($"{port}", last, StringComparison.Ordinal);
+        // The one line of ours; MassTransit may still log its own stop after it, from another thread.
+        Assert.Contains(log, l => l.StartsWith($"{service} cannot start: ", StringComparison.Ordinal) && l.Contains($"{port}", StringComparison.Ordinal));
         Assert.DoesNotContain(log, l => l.StartsWith("Unhandled exception", StringComparison.Ordinal));
     }
 }

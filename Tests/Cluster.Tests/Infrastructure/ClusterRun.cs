@@ -58,7 +58,8 @@ public sealed class ClusterRun : IAsyncDisposable
 
         var run = new ClusterRun(output, servers, name, databaseName, workDirectory);
         await run.Management.CreateVirtualHostAsync(name, servers.RabbitUser);
-        await using (var admin = new NpgsqlConnection(servers.PostgresAdmin))
+        // Unpooled: a test before this one may have restarted PostgreSQL (the chaos run), which kills pooled connections.
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(servers.PostgresAdmin) { Pooling = false }.ConnectionString))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{databaseName}\"", admin);
