@@ -229,18 +229,20 @@ public static class TransferEngine
             }
         }
 
-        /// <summary>Rethrows what a background flush failed with (after it has ended).</summary>
-        private async ValueTask ThrowIfFlushBehindFailedAsync(bool wait)
+        /// <summary>Rethrows what a background flush failed with.</summary>
+        private void ThrowIfFlushBehindFailed()
         {
-            if (wait)
-            {
-                await Volatile.Read(ref _flushBehind);
-            }
-
             if (Volatile.Read(ref _flushBehindFailure) is { } failure)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             }
+        }
+
+        /// <summary>Waits for the background flush to end, then rethrows what it failed with.</summary>
+        private async Task AwaitFlushBehindAsync()
+        {
+            await Volatile.Read(ref _flushBehind);
+            ThrowIfFlushBehindFailed();
         }
 
         public void NothingToWrite(int index)
@@ -253,7 +255,7 @@ public static class TransferEngine
 
         public async ValueTask CompletedAsync(CancellationToken cancellationToken)
         {
-            await ThrowIfFlushBehindFailedAsync(wait: false);
+            ThrowIfFlushBehindFailed();
             // Every completed request asks: the common answer ("not yet") takes no lock.
             if (checkpoint is null || Volatile.Read(ref _checkpointRunning) || time.GetElapsedTime(Volatile.Read(ref _lastCheckpoint)) < interval)
             {
@@ -290,7 +292,7 @@ public static class TransferEngine
         /// <summary>Flushes what was written and records the durable prefix now (a graceful stop), however recent the last checkpoint.</summary>
         public async Task CheckpointNowAsync(CancellationToken cancellationToken)
         {
-            await ThrowIfFlushBehindFailedAsync(wait: true);
+            await AwaitFlushBehindAsync();
             if (checkpoint is not null && await FlushAsync(cancellationToken) && Prefix() is > 0 and var prefix)
             {
                 await checkpoint(requests[prefix - 1].End, cancellationToken);
@@ -300,7 +302,7 @@ public static class TransferEngine
         /// <summary>Flushes until a flush runs in one generation; returns the requests that are still not durable.</summary>
         public async Task<List<int>> FlushAllAsync(CancellationToken cancellationToken)
         {
-            await ThrowIfFlushBehindFailedAsync(wait: true);
+            await AwaitFlushBehindAsync();
             for (var attempt = 1; !await FlushAsync(cancellationToken); attempt++)
             {
                 if (attempt >= MaxReplayRounds)
