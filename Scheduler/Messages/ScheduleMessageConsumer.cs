@@ -32,7 +32,6 @@ public sealed class ScheduleMessageConsumer(
         foreach (var scheduled in context.Message)
         {
             var trigger = TriggerFor(scheduled);
-            triggers.Remove(trigger.Key);
             triggers[trigger.Key] = trigger;
         }
 
