@@ -32,8 +32,7 @@ public static class ProgressBatchEndpoint
         var (jobIds, errors) = Parse(body.Body);
         if (errors is not null)
         {
-            return TypedResults.ValidationProblem(errors, title: "The progress batch request is invalid",
-                detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+            return InvalidRequest.Problem("The progress batch request is invalid", errors);
         }
 
         var answer = new ArrayBufferWriter<byte>(256 + (jobIds!.Count * 2048));

@@ -126,9 +126,7 @@ public static class ReplicationEndpoints
         return errors;
     }
 
-    private static IResult Invalid(Dictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "The start request is invalid",
-            detail: string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+    private static IResult Invalid(Dictionary<string, string[]> errors) => InvalidRequest.Problem("The start request is invalid", errors);
 
     /// <summary>200 the progress document; 404 unknown job.</summary>
     public static IResult GetProgress(string jobId, JobRegistry registry, VmaMetrics metrics)
