@@ -272,39 +272,37 @@ public static class NbdCopyBenchmark
 
     private static async Task<TimeSpan> NbdcopyAsync(string source, string target)
     {
-        var info = new ProcessStartInfo("nbdcopy") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in (string[])["--destination-is-zero", source, target])
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(info) ?? throw new BenchmarkSetupException("nbdcopy did not start (is libnbd-bin installed?)");
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var elapsed = clock.Elapsed;
-        return process.ExitCode == 0 ? elapsed : throw new BenchmarkSetupException($"nbdcopy failed: {await stderr}");
+        var (elapsed, exitCode, stderr) = await TimedAsync("nbdcopy", ["--destination-is-zero", source, target], "nbdcopy did not start (is libnbd-bin installed?)");
+        return exitCode == 0 ? elapsed : throw new BenchmarkSetupException($"nbdcopy failed: {stderr}");
     }
 
     private static async Task<(TimeSpan Elapsed, double CpuSeconds)> TimedNbdcopyAsync(string source, string target, bool flush)
     {
-        var info = new ProcessStartInfo("/usr/bin/time") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in (string[])["-f", "cpu %U %S", "nbdcopy", "--destination-is-zero", .. (flush ? (string[])["--flush"] : []), source, target])
+        var (elapsed, exitCode, stderr) = await TimedAsync(
+            "/usr/bin/time", ["-f", "cpu %U %S", "nbdcopy", "--destination-is-zero", .. (flush ? (string[])["--flush"] : []), source, target], "GNU time did not start");
+        var line = stderr.Split('\n').LastOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal))
+            ?? throw new BenchmarkSetupException($"nbdcopy under GNU time printed no times: {stderr}");
+        var parts = line.Split(' ');
+        return exitCode == 0
+            ? (elapsed, double.Parse(parts[1], CultureInfo.InvariantCulture) + double.Parse(parts[2], CultureInfo.InvariantCulture))
+            : throw new BenchmarkSetupException($"nbdcopy failed: {stderr}");
+    }
+
+    /// <summary>Runs a command to its end: its wall time, exit code and standard error.</summary>
+    private static async Task<(TimeSpan Elapsed, int ExitCode, string Stderr)> TimedAsync(string command, string[] arguments, string notStarted)
+    {
+        var info = new ProcessStartInfo(command) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
 
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(info) ?? throw new BenchmarkSetupException("GNU time did not start");
+        using var process = Process.Start(info) ?? throw new BenchmarkSetupException(notStarted);
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         var elapsed = clock.Elapsed;
-        var line = (await stderr).Split('\n').LastOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal))
-            ?? throw new BenchmarkSetupException($"nbdcopy under GNU time printed no times: {await stderr}");
-        var parts = line.Split(' ');
-        return process.ExitCode == 0
-            ? (elapsed, double.Parse(parts[1], CultureInfo.InvariantCulture) + double.Parse(parts[2], CultureInfo.InvariantCulture))
-            : throw new BenchmarkSetupException($"nbdcopy failed: {await stderr}");
+        return (elapsed, process.ExitCode, await stderr);
     }
 
     /// <summary>After full + incremental the target must equal the source (the changed areas were rewritten with the same bytes).</summary>

@@ -360,7 +360,7 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
         }
 
         var sorted = values.Order().ToArray();
-        double P(double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+        double P(double p) => Percentile.Of(sorted, p);
         return string.Create(CultureInfo.InvariantCulture, $"p50 {P(50):0.0} ms, p99 {P(99):0.0} ms, max {sorted[^1]:0.0} ms (n = {sorted.Length})");
     }
 

@@ -120,7 +120,7 @@ public static class WaveStages
         }
 
         var sorted = values.Order().ToArray();
-        double P(double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+        double P(double p) => Percentile.Of(sorted, p);
         return string.Create(CultureInfo.InvariantCulture, $"{P(10),6:0.0} / {P(50),6:0.0} / {P(90),6:0.0} / {sorted[^1],6:0.0}  (n = {sorted.Length})");
     }
 }
