@@ -41,6 +41,9 @@ public static class OmaWorkersSetup
 
         services.TryAddSingleton<PollsInFlight>();
         services.TryAddSingleton<ClaimKeeper>();
+        services.TryAddSingleton<BatchlessVmas>();
+        services.TryAddTransient<ProgressFetcher>(); // holds a VmaClient: a typed HttpClient is not kept for ever
+        services.TryAddTransient<ProgressPoller>();
         services.TryAddSingleton(sp => new VmaClientTls(
             sp.GetRequiredService<IOptions<VmaClientOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
@@ -83,6 +86,7 @@ public static class OmaWorkersSetup
     public static IBusRegistrationConfigurator AddOmaWorkerConsumers(this IBusRegistrationConfigurator bus, bool inMemorySagaRepository = false)
     {
         bus.AddConsumer<PollProgressConsumer, PollProgressConsumerDefinition>();
+        bus.AddConsumer<PollProgressBatchConsumer, PollProgressBatchConsumerDefinition>();
         bus.AddConsumer<StartVmaReplicationConsumer, StartVmaReplicationConsumerDefinition>();
         bus.AddConsumer<CancelVmaReplicationConsumer>();
         var saga = bus.AddSagaStateMachine<ReplicationStateMachine, ReplicationState, ReplicationStateDefinition>();

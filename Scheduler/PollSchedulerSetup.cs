@@ -19,6 +19,8 @@ public static class PollSchedulerSetup
         services.AddOptions<TrackingOptions>().Bind(configuration.GetSection(TrackingOptions.Section))
             .Validate(t => t.EffectivePollSpreadWindow < t.PollInterval && t.PollSpreadSlots >= 1,
                 "Tracking:PollSpreadWindow must be shorter than Tracking:PollInterval, and Tracking:PollSpreadSlots at least 1")
+            .Validate(t => t.PollBatchSize is >= 1 and <= TrackingOptions.MaxPollBatchSize,
+                $"Tracking:PollBatchSize must be from 1 (one poll per job) to {TrackingOptions.MaxPollBatchSize} (the VMA's batch limit)")
             .ValidateOnStart();
         services.AddOptions<QuartzStoreOptions>().Bind(configuration.GetSection(QuartzStoreOptions.Section));
         services.TryAddSingleton(TimeProvider.System);

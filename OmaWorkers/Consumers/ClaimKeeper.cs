@@ -1,44 +1,47 @@
 using Microsoft.Extensions.Options;
-using Migration.Contracts;
 using Migration.Oma;
 using Migration.Oma.Persistence;
 
 namespace Migration.OmaWorkers.Consumers;
 
 /// <summary>
-/// Runs one poll's HTTP call only while the sweep's claim on the job holds: the claim ends by itself just before the
-/// next sweep, so a poll answered in time writes nothing; one picked up late, or still waiting when its claim nears
-/// its end, extends the claim in the database by whole intervals (and the consumer ends it when the poll is done, so
-/// the next sweep polls the job as usual), and one whose claim cannot be extended (another sweep claimed the job, the database is unreachable) is abandoned, so never two polls of a job
-/// are in flight anywhere.
+/// Runs one poll's HTTP call (of one job, or of a batch of one VMA's jobs) only while the sweep's claim on its jobs
+/// holds: the claim ends by itself just before the next sweep, so a poll answered in time writes nothing; one picked up
+/// late, or still waiting when its claim nears its end, extends each job's claim in the database by whole intervals
+/// (and the poller ends it when the poll is done, so the next sweep polls the jobs as usual). A job whose claim cannot
+/// be extended (another sweep claimed it, the database is unreachable) drops out of the poll, and the call is
+/// abandoned once no job is left, so never two polls of a job are in flight anywhere.
 /// </summary>
 public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider time, IOptions<TrackingOptions> options, ILogger<ClaimKeeper> logger)
 {
     /// <summary>
-    /// Runs <paramref name="call"/> under the claim of <paramref name="poll"/> (a poll without one, sent during a database
-    /// outage, simply runs).
+    /// Runs <paramref name="call"/> under the claim <paramref name="claimedUntil"/> of <paramref name="jobIds"/> (a poll
+    /// without one, sent during a database outage, simply runs).
     /// </summary>
-    public async Task<ClaimedCall<T>> RunAsync<T>(PollProgress poll, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    public async Task<ClaimedCall<T>> RunAsync<T>(
+        IReadOnlyCollection<string> jobIds, DateTimeOffset? claimedUntil, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
         where T : class
     {
-        ArgumentNullException.ThrowIfNull(poll);
+        ArgumentNullException.ThrowIfNull(jobIds);
         ArgumentNullException.ThrowIfNull(call);
-        if (poll.ClaimedUntil is not { } held)
+        var owned = new HashSet<string>(jobIds, StringComparer.Ordinal);
+        if (claimedUntil is not { } held)
         {
-            return new ClaimedCall<T>(await call(cancellationToken), null, Extended: false);
+            return new ClaimedCall<T>(await call(cancellationToken), null, Extended: false, owned);
         }
 
         var tracking = options.Value;
         var extended = false;
         if (held - time.GetUtcNow() < tracking.PollClaimGuard)
         {
-            // Picked up late: the claim has (nearly) ended, and is ours only if no sweep claimed the job since.
-            if (await ExtendAsync(poll.JobId, held) is not { } longer)
+            // Picked up late: the claims have (nearly) ended, and are ours only where no sweep claimed a job since.
+            held = await ExtendAsync(owned, held);
+            if (owned.Count == 0)
             {
-                return new ClaimedCall<T>(null, null, Extended: false);
+                return ClaimedCall<T>.Abandoned;
             }
 
-            (held, extended) = (longer, true);
+            extended = true;
         }
 
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -51,11 +54,12 @@ public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider tim
             if (await Task.WhenAny(running, nearEnd) == running)
             {
                 await stopWaiting.CancelAsync();
-                return new ClaimedCall<T>(await running, held, extended);
+                return new ClaimedCall<T>(await running, held, extended, owned);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            if (await ExtendAsync(poll.JobId, held) is not { } longer)
+            held = await ExtendAsync(owned, held);
+            if (owned.Count == 0)
             {
                 await abandon.CancelAsync();
                 try
@@ -66,45 +70,61 @@ public sealed partial class ClaimKeeper(IPollSweepStore claims, TimeProvider tim
                 {
                 }
 
-                LogAbandoned(logger, poll.JobId);
-                return new ClaimedCall<T>(null, null, Extended: false);
+                LogAbandoned(logger, jobIds.Count);
+                return ClaimedCall<T>.Abandoned;
             }
 
-            (held, extended) = (longer, true);
+            extended = true;
         }
     }
 
     /// <summary>
-    /// Moves the claim's end from <paramref name="held"/> by whole intervals to the first end that still lies a guard
-    /// ahead; null when the claim is no longer ours.
+    /// Moves each owned job's claim end from <paramref name="held"/> by whole intervals to the first end that still lies
+    /// a guard ahead, and returns it; a job whose claim is no longer ours leaves <paramref name="owned"/>.
     /// </summary>
-    private async Task<DateTimeOffset?> ExtendAsync(string jobId, DateTimeOffset held)
+    private async Task<DateTimeOffset> ExtendAsync(HashSet<string> owned, DateTimeOffset held)
     {
         var tracking = options.Value;
         var behind = time.GetUtcNow() + tracking.PollClaimGuard - held;
         var intervals = Math.Max(1, (long)Math.Ceiling(behind / tracking.PollInterval));
         var longer = ClaimTime.Truncate(held + (tracking.PollInterval * intervals));
-        try
+        foreach (var jobId in owned.ToList())
         {
-            return await claims.ReleaseAsync(jobId, held, longer, CancellationToken.None) ? longer : null;
+            try
+            {
+                if (!await claims.ReleaseAsync(jobId, held, longer, CancellationToken.None))
+                {
+                    owned.Remove(jobId);
+                    LogClaimLost(logger, jobId);
+                }
+            }
+            catch (Exception ex)
+            {
+                owned.Remove(jobId);
+                LogExtendFailed(logger, jobId, ex.Message);
+            }
         }
-        catch (Exception ex)
-        {
-            LogExtendFailed(logger, jobId, ex.Message);
-            return null;
-        }
+
+        return longer;
     }
 
-    [LoggerMessage(LogLevel.Debug, "Abandoned a poll of job {JobId}: its claim ended and another poll may have begun")]
-    private static partial void LogAbandoned(ILogger logger, string jobId);
+    [LoggerMessage(LogLevel.Debug, "Abandoned a poll of {JobCount} job(s): their claims ended and other polls may have begun")]
+    private static partial void LogAbandoned(ILogger logger, int jobCount);
 
-    [LoggerMessage(LogLevel.Warning, "Could not extend the poll claim of job {JobId} ({Error}): the poll is abandoned")]
+    [LoggerMessage(LogLevel.Debug, "Job {JobId} left its poll: its claim ended and another poll may have begun")]
+    private static partial void LogClaimLost(ILogger logger, string jobId);
+
+    [LoggerMessage(LogLevel.Warning, "Could not extend the poll claim of job {JobId} ({Error}): the job's poll is abandoned")]
     private static partial void LogExtendFailed(ILogger logger, string jobId, string error);
 }
 
 /// <summary>
-/// What a poll's call gave under its claim: the result (null: abandoned, the claim was lost), the claim's end as held
-/// at the end (null: none), and whether the poll extended it (then its end is the poll's to move back).
+/// What a poll's call gave under its claim: the result (null: abandoned, every job's claim was lost), the claim's end
+/// as held at the end (null: none), whether the poll extended it (then its end is the poll's to move back), and the
+/// jobs whose claims are still the poll's (only their answers may be reported).
 /// </summary>
-public sealed record ClaimedCall<T>(T? Result, DateTimeOffset? HeldUntil, bool Extended)
-    where T : class;
+public sealed record ClaimedCall<T>(T? Result, DateTimeOffset? HeldUntil, bool Extended, IReadOnlySet<string> Owned)
+    where T : class
+{
+    public static ClaimedCall<T> Abandoned { get; } = new(null, null, Extended: false, new HashSet<string>());
+}

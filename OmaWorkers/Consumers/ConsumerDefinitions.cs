@@ -3,19 +3,24 @@ using MassTransit;
 namespace Migration.OmaWorkers.Consumers;
 
 /// <summary>Polls are I/O-bound HTTP calls of up to 10 s each: many run at once, and a failed poll is an event, not a retry.</summary>
-public sealed class PollProgressConsumerDefinition : ConsumerDefinition<PollProgressConsumer>
+public abstract class PollConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer
 {
-    public PollProgressConsumerDefinition() => ConcurrentMessageLimit = 256;
+    protected PollConsumerDefinition() => ConcurrentMessageLimit = 256;
 
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<PollProgressConsumer> consumerConfigurator,
+        IConsumerConfigurator<TConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 256;
         endpointConfigurator.UseMessageRetry(r => r.Immediate(2));
     }
 }
+
+public sealed class PollProgressConsumerDefinition : PollConsumerDefinition<PollProgressConsumer>;
+
+public sealed class PollProgressBatchConsumerDefinition : PollConsumerDefinition<PollProgressBatchConsumer>;
 
 public sealed class StartVmaReplicationConsumerDefinition : ConsumerDefinition<StartVmaReplicationConsumer>
 {

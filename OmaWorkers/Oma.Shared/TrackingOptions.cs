@@ -70,6 +70,15 @@ public sealed class TrackingOptions
     public TimeSpan EffectivePollSpreadWindow => PollSpreadWindow ?? PollInterval / 2;
 
     /// <summary>
+    /// Most jobs of one VMA one poll message asks for (one <c>POST /api/v1/progress/batch</c> per message), 1 to
+    /// <see cref="MaxPollBatchSize"/>. Default 1: one <c>PollProgress</c> and one GET per job.
+    /// </summary>
+    public int PollBatchSize { get; set; } = 1;
+
+    /// <summary>The VMA's limit on the job ids of one batch request.</summary>
+    public const int MaxPollBatchSize = Migration.Contracts.Vma.ProgressBatchRequest.MaxJobIds;
+
+    /// <summary>
     /// The interval to wait before the next poll after <paramref name="consecutiveFailures"/> failed polls:
     /// the normal interval until the threshold, then doubling per further failure, capped.
     /// </summary>

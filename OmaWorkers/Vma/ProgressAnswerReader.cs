@@ -12,11 +12,24 @@ public static class ProgressAnswerReader
 {
     public sealed record Answer(ReplicationProgress? Progress, string? Error);
 
+    /// <summary>An answer's bytes (valid up to <see cref="Length"/>), or why it was not read.</summary>
+    public sealed record Body(byte[] Bytes, int Length, string? Error)
+    {
+        public ReadOnlySpan<byte> Span => Bytes.AsSpan(0, Length);
+    }
+
     public static async Task<Answer> ReadAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
+    {
+        var body = await ReadBodyAsync(content, maxBytes, cancellationToken);
+        return body.Error is { } error ? new Answer(null, error) : Parse(body.Span);
+    }
+
+    /// <summary>The answer's bytes, at most <paramref name="maxBytes"/> of them, whether announced or chunked.</summary>
+    public static async Task<Body> ReadBodyAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength > maxBytes)
         {
-            return new Answer(null, $"the VMA's answer is longer than {maxBytes} bytes");
+            return TooLong(maxBytes);
         }
 
         // Answers are a few KiB: grow as they arrive instead of reserving the limit for every poll.
@@ -30,7 +43,7 @@ public static class ProgressAnswerReader
             {
                 if (body.Length + read > maxBytes)
                 {
-                    return new Answer(null, $"the VMA's answer is longer than {maxBytes} bytes");
+                    return TooLong(maxBytes);
                 }
 
                 body.Write(chunk, 0, read);
@@ -41,9 +54,15 @@ public static class ProgressAnswerReader
             ArrayPool<byte>.Shared.Return(chunk);
         }
 
+        return new Body(body.GetBuffer(), (int)body.Length, null);
+    }
+
+    /// <summary>One progress document, read strictly; the batch answer's documents are read by this too.</summary>
+    public static Answer Parse(ReadOnlySpan<byte> document)
+    {
         try
         {
-            var progress = JsonSerializer.Deserialize(body.GetBuffer().AsSpan(0, (int)body.Length), StrictJson.ReplicationProgress);
+            var progress = JsonSerializer.Deserialize(document, StrictJson.ReplicationProgress);
             return progress is null
                 ? new Answer(null, "the VMA sent an empty progress document")
                 : new Answer(progress, null);
@@ -54,4 +73,8 @@ public static class ProgressAnswerReader
             return new Answer(null, $"the VMA sent an unreadable progress document (at {ex.Path ?? "$"})");
         }
     }
+
+    public static string TooLongReason(int maxBytes) => $"the VMA's answer is longer than {maxBytes} bytes";
+
+    private static Body TooLong(int maxBytes) => new([], 0, TooLongReason(maxBytes));
 }

@@ -25,6 +25,18 @@ public static class ProgressAnswerValidator
     /// <summary>Longest note kind: <c>job_log.event_kind</c> holds 50 characters, <c>vma-</c> and the kind.</summary>
     public const int MaxNoteKindLength = 40;
 
+    /// <summary>
+    /// The poll result of a read answer (<see cref="ProgressAnswerReader"/>) about <paramref name="jobId"/>: its document,
+    /// or the reading error or <see cref="Check"/>'s refusal as an invalid document.
+    /// </summary>
+    public static VmaProgressResult Result(ProgressAnswerReader.Answer answer, string jobId, int httpStatus, DateTimeOffset now, TimeSpan maxClockSkew)
+    {
+        var refusal = answer.Error ?? Check(answer.Progress!, jobId, now, maxClockSkew);
+        return refusal is null
+            ? VmaProgressResult.Ok(answer.Progress!)
+            : VmaProgressResult.Failed(httpStatus, refusal, PollFailureReason.InvalidDocument);
+    }
+
     /// <summary>Null when the document may be used, else the reason (stable wording: it is the job_log dedupe basis).</summary>
     public static string? Check(ReplicationProgress progress, string jobId, DateTimeOffset now, TimeSpan maxClockSkew)
     {

@@ -26,7 +26,7 @@ public sealed class VmaClient(HttpClient http, TimeProvider time, IOptions<VmaCl
             using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                return VmaProgressResult.Failed(404, "the VMA does not know this job (404)", PollFailureReason.JobUnknown);
+                return VmaProgressResult.JobUnknownToVma;
             }
 
             if (!response.IsSuccessStatusCode)
@@ -35,17 +35,46 @@ public sealed class VmaClient(HttpClient http, TimeProvider time, IOptions<VmaCl
             }
 
             var answer = await ProgressAnswerReader.ReadAsync(response.Content, options.Value.MaxAnswerBytes, cancellationToken);
-            var refusal = answer.Error
-                ?? ProgressAnswerValidator.Check(answer.Progress!, jobId, time.GetUtcNow(), options.Value.MaxClockSkew);
-            return refusal is null
-                ? VmaProgressResult.Ok(answer.Progress!)
-                : VmaProgressResult.Failed((int)response.StatusCode, refusal, PollFailureReason.InvalidDocument);
+            return ProgressAnswerValidator.Result(answer, jobId, (int)response.StatusCode, time.GetUtcNow(), options.Value.MaxClockSkew);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or JsonException
-                                   or Polly.Timeout.TimeoutRejectedException
-                                   or TaskCanceledException { CancellationToken.IsCancellationRequested: false })
+        catch (Exception ex) when (IsFailedContact(ex))
         {
             return VmaProgressResult.Failed(null, Describe(ex), Classify(ex));
+        }
+    }
+
+    /// <summary>
+    /// The progress of many jobs of one VMA in one request (<c>POST /api/v1/progress/batch</c>, at most
+    /// <see cref="ProgressBatchRequest.MaxJobIds"/>): one result per job (<see cref="ProgressBatchAnswer"/>), every job
+    /// failed alike when the request or its answer as a whole failed, or <see cref="VmaBatchResult.EndpointMissing"/>
+    /// when the VMA has no such endpoint (404 or 405: a VMA older than it).
+    /// </summary>
+    public async Task<VmaBatchResult> GetProgressBatchAsync(string vmaUrl, IReadOnlyList<string> jobIds, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(BaseUri(vmaUrl), "api/v1/progress/batch");
+        try
+        {
+            using var response = await http.PostAsJsonAsync(
+                uri, new ProgressBatchRequest { JobIds = jobIds }, ProgressJsonContext.Default.ProgressBatchRequest, cancellationToken);
+            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+            {
+                return VmaBatchResult.NoBatchEndpoint;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return VmaBatchResult.AllFailed(jobIds, VmaProgressResult.Failed(
+                    (int)response.StatusCode, $"the VMA answered {(int)response.StatusCode} {response.ReasonPhrase} to a batch poll", PollFailureReason.HttpError));
+            }
+
+            var body = await ProgressAnswerReader.ReadBodyAsync(response.Content, options.Value.MaxBatchAnswerBytes, cancellationToken);
+            return body.Error is { } tooLong
+                ? VmaBatchResult.AllFailed(jobIds, VmaProgressResult.Failed((int)response.StatusCode, tooLong, PollFailureReason.InvalidDocument))
+                : ProgressBatchAnswer.Results(body.Span, jobIds, options.Value.MaxAnswerBytes, time.GetUtcNow(), options.Value.MaxClockSkew);
+        }
+        catch (Exception ex) when (IsFailedContact(ex))
+        {
+            return VmaBatchResult.AllFailed(jobIds, VmaProgressResult.Failed(null, Describe(ex), Classify(ex)));
         }
     }
 
@@ -71,13 +100,16 @@ public sealed class VmaClient(HttpClient http, TimeProvider time, IOptions<VmaCl
                 : VmaCallOutcome.Unreachable;
             return new VmaCallResult(outcome, (int)response.StatusCode, Truncate(body));
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException
-                                   or Polly.Timeout.TimeoutRejectedException
-                                   or TaskCanceledException { CancellationToken.IsCancellationRequested: false })
+        catch (Exception ex) when (IsFailedContact(ex) && ex is not JsonException)
         {
             return new VmaCallResult(VmaCallOutcome.Unreachable, null, Describe(ex));
         }
     }
+
+    /// <summary>What a call to a VMA may end in that is the VMA's doing (not our shutdown): a failed contact, not a crash.</summary>
+    private static bool IsFailedContact(Exception ex) => ex is HttpRequestException or TimeoutException or JsonException
+        or Polly.Timeout.TimeoutRejectedException
+        or TaskCanceledException { CancellationToken.IsCancellationRequested: false };
 
     private static Uri BaseUri(string vmaUrl) => new(vmaUrl.EndsWith('/') ? vmaUrl : vmaUrl + "/", UriKind.Absolute);
 
@@ -115,9 +147,24 @@ public sealed record VmaProgressResult(ReplicationProgress? Progress, int? HttpS
 {
     public bool JobUnknown => FailureReason == PollFailureReason.JobUnknown;
 
+    /// <summary>The VMA does not know the job (404): it has lost it, and the saga sends the start again.</summary>
+    public static VmaProgressResult JobUnknownToVma { get; } = new(null, 404, "the VMA does not know this job (404)", PollFailureReason.JobUnknown);
+
     public static VmaProgressResult Ok(ReplicationProgress progress) => new(progress, 200, null, null);
 
     public static VmaProgressResult Failed(int? status, string error, PollFailureReason reason) => new(null, status, error, reason);
+}
+
+/// <summary>
+/// A batch poll's results, one per job asked (<see cref="Results"/>), with how many of the answer's entries were
+/// ignored (about jobs not asked, or a second time); or none, when the VMA has no batch endpoint.
+/// </summary>
+public sealed record VmaBatchResult(bool EndpointMissing, IReadOnlyDictionary<string, VmaProgressResult> Results, int IgnoredEntries)
+{
+    public static VmaBatchResult NoBatchEndpoint { get; } = new(EndpointMissing: true, new Dictionary<string, VmaProgressResult>(), 0);
+
+    public static VmaBatchResult AllFailed(IEnumerable<string> jobIds, VmaProgressResult failure) =>
+        new(EndpointMissing: false, jobIds.Distinct(StringComparer.Ordinal).ToDictionary(jobId => jobId, _ => failure, StringComparer.Ordinal), 0);
 }
 
 /// <summary>Why a poll got no progress document (a bounded label of the poll-failure metric).</summary>

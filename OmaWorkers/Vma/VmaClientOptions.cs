@@ -29,6 +29,18 @@ public sealed class VmaClientOptions
     /// <summary>Largest progress answer read; a longer one is cut off and counts as a failed contact. Default 1 MiB.</summary>
     public int MaxAnswerBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Largest batch progress answer read (<c>POST /api/v1/progress/batch</c>); a longer one fails the poll of every job
+    /// it was asked about. Each document in it is still held to <see cref="MaxAnswerBytes"/>. Default 16 MiB.
+    /// </summary>
+    public int MaxBatchAnswerBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a VMA that answered the batch endpoint with 404 or 405 (an older VMA) is polled job by job before the
+    /// batch endpoint is tried again (it may have been upgraded). Default 10 min.
+    /// </summary>
+    public TimeSpan BatchlessRecheckAfter { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How far in the future a VMA's time stamps may be (clock skew) before its answer is refused. Default 5 min.</summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
 

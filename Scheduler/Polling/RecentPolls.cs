@@ -24,7 +24,7 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking, TimeProvider
     TimeSpan Interval => tracking.Value.PollInterval;
 
     /// <summary>
-    /// Publishes one <see cref="PollProgress"/> stamped <paramref name="requestedAt"/> for each due job not published
+    /// Publishes a poll (<see cref="PollMessages"/>) stamped <paramref name="requestedAt"/> for each due job not published
     /// within the current interval, spread over the interval's first part (<see cref="PollSpread"/>); returns how
     /// many were published.
     /// </summary>
@@ -51,7 +51,10 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking, TimeProvider
         }
     }
 
-    /// <summary>Publishes one poll per admitted job, in one batch, and remembers them as published at <paramref name="now"/>.</summary>
+    /// <summary>
+    /// Publishes the polls of the admitted jobs (<see cref="PollMessages"/>: one per job, or per VMA in batches), slot by
+    /// slot, and remembers them as published at <paramref name="now"/>.
+    /// </summary>
     public async Task PublishAdmittedAsync(
         IPublishEndpoint publish,
         IReadOnlyList<DuePoll> admitted,
@@ -67,9 +70,9 @@ public sealed class RecentPolls(IOptions<TrackingOptions> tracking, TimeProvider
 
         await foreach (var group in new PollSpread(tracking.Value, time).GroupsAsync(admitted, cancellationToken))
         {
-            await publish.PublishBatch(
-                group.Select(poll => new PollProgress { JobId = poll.JobId, VmaUrl = poll.VmaUrl, RequestedAt = requestedAt, ClaimedUntil = claimedUntil }),
-                cancellationToken);
+            var messages = PollMessages.Of(group, tracking.Value.PollBatchSize, requestedAt, claimedUntil);
+            await publish.PublishBatch(messages.Polls, cancellationToken);
+            await publish.PublishBatch(messages.Batches, cancellationToken);
             lock (_gate)
             {
                 foreach (var poll in group)
