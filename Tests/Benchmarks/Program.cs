@@ -3,7 +3,7 @@ using Migration.Benchmarks.Pipeline;
 namespace Migration.Benchmarks;
 
 /// <summary>
-/// <c>pipeline --jobs N [--seconds S] [--transport RabbitMq|InMemory] [--no-throttle]</c>: the whole system under N
+/// <c>pipeline --jobs N [--seconds S] [--transport RabbitMq|InMemory] [--no-throttle] [--poll-batch N]</c>: the whole system under N
 /// concurrent simulated jobs; <c>vma-progress</c>: the VMA progress endpoint alone; <c>vma-vs-kestrel</c>: that endpoint
 /// against bare Kestrel serving the same bytes. Run in Release.
 /// </summary>
@@ -40,7 +40,7 @@ public static class Program
     {
         Console.Error.WriteLine("""
             usage: dotnet run -c Release --project Tests/Benchmarks -- pipeline --jobs N [--seconds S] [--warmup S]
-                       [--transport RabbitMq|InMemory] [--no-throttle] [--ceiling-seconds 10] [--out FILE] [--keep]
+                       [--transport RabbitMq|InMemory] [--no-throttle] [--poll-batch N] [--ceiling-seconds 10] [--out FILE] [--keep]
                    dotnet run -c Release --project Tests/Benchmarks -- vma-progress [--jobs 100 --rate 1000 --duration 20 --timeline]
                    dotnet run -c Release --project Tests/Benchmarks -- nbd --size 1GiB [--rounds 5 --request-size 256KiB --in-flight 64]
                    dotnet run -c Release --project Tests/Benchmarks -- eta [--disk-size 192MiB --rate 4MiB --eta-window 00:00:10 --out FILE]

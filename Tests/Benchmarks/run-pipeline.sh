@@ -3,7 +3,7 @@
 # run beside it is not disturbed), turns on PostgreSQL's commit timestamps (the latency figure reads them), builds
 # Release, runs the pipeline driver, stops the servers.
 #   Tests/Benchmarks/run-pipeline.sh                      # N = 500 1000 2000 4000 on RabbitMQ, then InMemory N = 1000
-#   Tests/Benchmarks/run-pipeline.sh --jobs 1000 --seconds 60 [--no-throttle] [--transport InMemory]   # one run
+#   Tests/Benchmarks/run-pipeline.sh --jobs 1000 --seconds 60 [--no-throttle] [--poll-batch 50] [--transport InMemory]   # one run
 #   Tests/Benchmarks/run-pipeline.sh --jobs 1000 --wave    # only the start-up wave: N starts at once, seconds until all stream
 # BENCH_JOBS="500 1000" and BENCH_SECONDS=90 change the default set.
 set -euo pipefail

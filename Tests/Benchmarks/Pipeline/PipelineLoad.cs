@@ -10,6 +10,7 @@ using Migration.Contracts;
 using Migration.Contracts.Status;
 using Migration.Contracts.Vma;
 using Migration.Oma.Bus;
+using Migration.Tests.Support;
 using Npgsql;
 
 namespace Migration.Benchmarks.Pipeline;
@@ -32,6 +33,7 @@ public static class PipelineLoad
             CeilingSeconds = args.Int("ceiling-seconds", 10),
             Transport = Enum.Parse<BusTransport>(args.Option("transport") ?? "RabbitMq", ignoreCase: true),
             NoThrottle = args.Flag("no-throttle"),
+            PollBatch = args.Int("poll-batch", 1) is >= 1 and <= 200 and var batch ? batch : throw new BenchmarkSetupException("--poll-batch N takes 1 to 200"),
             WaveOnly = args.Flag("wave"),
             Repository = args.Option("repo") ?? FindRepository(),
         };
@@ -93,6 +95,9 @@ public sealed class PipelineSettings
 
     public bool NoThrottle { get; init; }
 
+    /// <summary>--poll-batch N: Tracking:PollBatchSize of the scheduler (1: one poll per job, the default).</summary>
+    public int PollBatch { get; init; } = 1;
+
     /// <summary>--wave: measure the start-up wave only (every job streaming after N starts at once) and stop.</summary>
     public bool WaveOnly { get; init; }
 
@@ -123,9 +128,16 @@ public sealed class PipelineSettings
     };
 
     /// <summary>The throttle as configured: the seed's (1 point / 2 s) or, with --no-throttle, write every observation.</summary>
-    public Dictionary<string, string> TrackingEnvironment() => NoThrottle
-        ? new() { ["Tracking__WriteMinProgressDelta"] = "0", ["Tracking__WriteMinInterval"] = "00:00:00" }
-        : [];
+    public Dictionary<string, string> TrackingEnvironment()
+    {
+        var tracking = NoThrottle
+            ? new Dictionary<string, string> { ["Tracking__WriteMinProgressDelta"] = "0", ["Tracking__WriteMinInterval"] = "00:00:00" }
+            : [];
+        tracking["Tracking__PollBatchSize"] = PollBatch.ToString(CultureInfo.InvariantCulture);
+        return tracking;
+    }
+
+    public string TrackingText => $"PollInterval 2 s; PollBatchSize {PollBatch}{(PollBatch > 1 ? " (batched polls: one POST /api/v1/progress/batch per VMA and spread slot)" : " (one GET per job)")}; throttle {ThrottleText}";
 
     public string ThrottleText => NoThrottle
         ? "OFF (Tracking__WriteMinProgressDelta=0, Tracking__WriteMinInterval=00:00:00: every observation written)"
@@ -330,10 +342,13 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
 
     protected const string ProgressRoute = "http_route=\"/api/v1/progress/{jobId}\"";
 
+    protected const string BatchRoute = "http_route=\"/api/v1/progress/batch\"";
+
     /// <summary>The metric names of the product's hosts (OpenTelemetry Prometheus exporter).</summary>
     protected static class Names
     {
         public const string ServerDurationCount = "http_server_request_duration_seconds_count";
+        public const string ProgressDocuments = "vma_progress_documents_total";
         public const string ServerDurationSum = "http_server_request_duration_seconds_sum";
         public const string ClientDurationCount = "http_client_request_duration_seconds_count";
         public const string ClientDurationSum = "http_client_request_duration_seconds_sum";
@@ -578,7 +593,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
     {
         var n = Settings.Jobs;
         var ideal = n / 2.0;
-        var polls = w.Rate("vma", Names.ServerDurationCount, ProgressRoute, "http_request_method=\"GET\"");
+        var polls = w.Rate("vma", Names.ProgressDocuments);
         var vmaServerMs = w.Delta("vma", Names.ServerDurationSum, ProgressRoute) / Math.Max(1, w.Delta("vma", Names.ServerDurationCount, ProgressRoute)) * 1000;
         var clientMs = w.Delta("worker", Names.ClientDurationSum) / Math.Max(1, w.Delta("worker", Names.ClientDurationCount)) * 1000;
         var pollsConsumed = w.Rate("worker", Names.Consume, MessageType("PollProgress"));
@@ -596,15 +611,16 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             $"Pipeline benchmark: {n} concurrent simulated jobs on RabbitMQ + PostgreSQL ({w.Start.At:yyyy-MM-dd HH:mm} UTC)",
             "processes: VmaAgent, OmaWorkers x1, Scheduler x1 (Quartz AdoNet store on PostgreSQL, clustered), each `dotnet <Host>.dll` from the Release build",
             $"jobs: VMA with {n} simulated VMs, MaxConcurrentJobs {n}, {PipelineSettings.DiskSize} disks (1-3 per VM), BlockSize {PipelineSettings.BlockSize}, ExtentSize {PipelineSettings.ExtentSize}, cap {PipelineSettings.Cap}/s per job, StageDelay 50 ms",
-            $"tracking: PollInterval 2 s; throttle {Settings.ThrottleText}",
+            $"tracking: {Settings.TrackingText}",
             $"servers: private PostgreSQL 15 (fsync=off, synchronous_commit=off) and RabbitMQ (scripts/servers.sh), own vhost and database {runId}",
             $"machine: {Environment.ProcessorCount} cores shared with other work; load average {w.Start.LoadAverage} at window start, {w.End.LoadAverage} at end; machine CPU busy {F(w.MachineBusyPercent, "0")}% during the window",
             $"{StreamingText}; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; rows at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
             Wave!.Line,
             "",
             Row("metric", "value", "note"),
-            Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
-            Row("PollProgress consumed/s (worker)", F(pollsConsumed), $"stale polls dropped: {F(Math.Max(0, pollsConsumed - polls))}/s"),
+            Row("polls/s (progress documents the VMA served)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
+            Row("VMA progress requests/s (GET, batch POST)", $"{F(w.Rate("vma", Names.ServerDurationCount, ProgressRoute, "http_request_method=\"GET\""))} / {F(w.Rate("vma", Names.ServerDurationCount, BatchRoute))}", $"{F(polls / Math.Max(0.001, w.Rate("vma", Names.ServerDurationCount, BatchRoute) + w.Rate("vma", Names.ServerDurationCount, ProgressRoute, "http_request_method=\"GET\"")), "0.0")} documents per request"),
+            Row("poll messages consumed/s (worker)", $"{F(pollsConsumed)} PollProgress, {F(w.Rate("worker", Names.Consume, MessageType("PollProgressBatch")))} PollProgressBatch", ""),
             Row("ProgressObserved consumed/s (saga)", F(observed), $"saga queue depth {sagaDepthAtStart} at window start (after {F(drainedAfter.TotalSeconds, "0")} s of draining), {sagaDepthAtEnd} at end; poll queue {pollDepthAtEnd} at end"),
             Row("VMA server time, progress route (mean)", F(vmaServerMs, "0.00") + " ms", $"worker's HTTP round trip mean {F(clientMs, "0.0")} ms"),
             Row("saga step (ProgressObserved) mean", F(w.Delta("worker", "messaging_masstransit_saga_duration_milliseconds_sum", MessageType("ProgressObserved")) / Math.Max(1, w.Delta("worker", "messaging_masstransit_saga_duration_milliseconds_count", MessageType("ProgressObserved")))) + " ms",
@@ -629,7 +645,8 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             $"cpu ms per poll (all processes): {F(w.Start.CpuSeconds.Keys.Where(k => k != "this driver").Sum(k => w.CpuPercent(k)) * 10 / Math.Max(0.001, polls), "0.00")}",
             $"postgres commits per poll: {F(w.DatabaseRate("xact_commit") / Math.Max(0.001, polls), "0.00")}",
             "",
-            "method: polls/s = the VMA's own http.server.request.duration count for GET /api/v1/progress/{jobId} over the window.",
+            "method: polls/s = the VMA's own vma_progress_documents_total over the window (documents served by GET /api/v1/progress/{jobId}",
+            "  and POST /api/v1/progress/batch alike: one per answered poll of a job).",
             "  Latency: every second the driver reads each streaming job row's last_contact_at (the ProgressObserved.ObservedAt the",
             "  worker stamped when the VMA's answer arrived) and pg_xact_commit_timestamp(xmin) (when PostgreSQL committed the write,",
             "  track_commit_timestamp=on); each new (row, xmin) seen is one write. Same host clock for both. 'applied' uses updated_at",
@@ -851,7 +868,7 @@ public sealed class InMemoryRun(PipelineSettings settings) : PipelineRun(setting
     {
         var n = Settings.Jobs;
         var ideal = n / 2.0;
-        var polls = w.Rate("vma", Names.ServerDurationCount, ProgressRoute, "http_request_method=\"GET\"");
+        var polls = w.Rate("vma", Names.ProgressDocuments);
         var updates = w.Rate("oma", Names.JobUpdates);
         var skipped = w.Rate("oma", Names.SkippedUpdates);
         var oma = baseline.Keys.Single(k => k.Name == "OMA-embedded");
@@ -862,13 +879,13 @@ public sealed class InMemoryRun(PipelineSettings settings) : PipelineRun(setting
             "processes: VmaAgent (`dotnet VmaAgent.dll`, Release) and the OMA side = Cli's EmbeddedSystem (workers + scheduler with the Quartz RAM store",
             "  + in-memory bus + SQLite; its own built-in agent holds 0 VMs and is idle) in a second process, so the VMA's memory is not counted",
             $"jobs: VMA with {n} simulated VMs, MaxConcurrentJobs {n}, {PipelineSettings.DiskSize} disks, BlockSize {PipelineSettings.BlockSize}, ExtentSize {PipelineSettings.ExtentSize}, cap {PipelineSettings.Cap}/s per job, StageDelay 50 ms",
-            $"tracking: PollInterval 2 s; throttle {Settings.ThrottleText}",
+            $"tracking: {Settings.TrackingText}",
             $"machine: {Environment.ProcessorCount} cores shared with other work; load average {w.Start.LoadAverage} at window start, {w.End.LoadAverage} at end; machine CPU busy {F(w.MachineBusyPercent, "0")}% during the window",
             $"{StreamingText}; warm-up {Settings.WarmupSeconds} s; window {F(w.Seconds, "0")} s; rows at its end: {string.Join(", ", countsAtEnd.Select(c => $"{c.Value} {c.Key}"))}",
             Wave!.Line,
             "",
             Row("metric", "value", "note"),
-            Row("polls/s (VMA GET /progress answered)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
+            Row("polls/s (progress documents the VMA served)", F(polls), $"ideal N/2 = {F(ideal)}: {F(polls / ideal * 100, "0.0")}%"),
             Row("ProgressObserved consumed/s (saga)", F(w.Rate("oma", Names.Saga, MessageType("ProgressObserved")))),
             Row("latency VMA answer -> saga applied", Percentiles(applied), "(updated_at - last_contact_at; SQLite has no commit time)"),
             Row("job-row writes/s with throttle", F(updates), $"skipped (throttled) {F(skipped)}/s"),

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Migration.Benchmarks.Pipeline;
+namespace Migration.Tests.Support;
 
 /// <summary>One scrape of a Prometheus text endpoint: sums of samples by metric name and label filters.</summary>
 public sealed class PrometheusText(string text)
