@@ -38,6 +38,9 @@ public sealed class MisbehavingVma : IAsyncDisposable
     /// <summary>The answer to every job not in <see cref="Answers"/> (default: held open until the caller gives up).</summary>
     public Func<HttpContext, Task> Answer { get; set; } = HoldOpen;
 
+    /// <summary>The answer to <c>POST /api/v1/progress/batch</c> (default none: 404, as a VMA older than that endpoint).</summary>
+    public Func<HttpContext, Task>? BatchAnswer { get; set; }
+
     /// <summary>The job id of every progress request, as it arrives.</summary>
     public ConcurrentQueue<string> Started { get; } = new();
 
@@ -57,10 +60,17 @@ public sealed class MisbehavingVma : IAsyncDisposable
         app.MapPost("/api/v1/replications", () => Results.Accepted());
         app.MapPost("/api/v1/replications/{jobId}/cancel", () => Results.Accepted());
         app.MapGet("/api/v1/progress/{jobId}", (string jobId, HttpContext context) => vma!.AnswerAsync(jobId, context));
+        app.MapPost("/api/v1/progress/batch", (HttpContext context) => vma!.BatchAnswer is { } answer ? answer(context) : NotFound(context));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         vma = new MisbehavingVma(app, new Uri(address));
         return vma;
+    }
+
+    private static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     /// <summary>Holds the request open until the caller aborts it.</summary>
