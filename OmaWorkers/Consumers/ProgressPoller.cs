@@ -25,6 +25,9 @@ public sealed partial class ProgressPoller(
     IOptions<TrackingOptions> options,
     ILogger<ProgressPoller> logger)
 {
+    private static readonly VmaProgressResult NoAnswer =
+        VmaProgressResult.Failed(null, "the poll got no answer for this job", PollFailureReason.InvalidDocument);
+
     public async Task PollAsync(PollRequest poll, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(poll);
@@ -84,7 +87,7 @@ public sealed partial class ProgressPoller(
         var failed = new List<ProgressPollFailed>();
         foreach (var jobId in jobIds.Where(claimed.Owned.Contains))
         {
-            var result = results[jobId];
+            var result = results.TryGetValue(jobId, out var answered) ? answered : NoAnswer;
             if (result.Progress is { } progress)
             {
                 metrics.PollSucceeded(poll.VmaUrl, roundTrip);

@@ -9,7 +9,8 @@ namespace Migration.Scheduler.Polling;
 
 /// <summary>
 /// The one repeating sweep: every poll interval, claim the active jobs that are due and have no poll in flight
-/// anywhere, and publish one <see cref="PollProgress"/> for each, in one batch; then send the jobs no one has heard
+/// anywhere, and publish their polls (<see cref="PollMessages"/>: one <see cref="PollProgress"/> each, or per VMA in
+/// <see cref="PollProgressBatch"/>es); then send the jobs no one has heard
 /// from for the contact timeout their <c>ContactTimeout</c> (<see cref="ContactTimeoutSweep"/>).
 /// </summary>
 /// <remarks>
