@@ -65,7 +65,7 @@ public static class NbdCopyBenchmark
             var allocatedBytes = allocated.Sum(a => a.Length);
             var changedBytes = changed.Sum(a => a.Length);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds (+{overheadRounds} tracking on/off pairs), ours {requestSize >> 10} KiB x {inFlight} in flight, up to {connections} connections, flush-behind {settings.FlushBehindBytes >> 20} MiB; compared against nbdcopy --flush (both end durable)"));
+                $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds{(oursOnly ? "" : $" (+{overheadRounds} tracking on/off pairs)")}, ours {requestSize >> 10} KiB x {inFlight} in flight, up to {connections} connections, flush-behind {settings.FlushBehindBytes >> 20} MiB{(oursOnly ? "" : "; compared against nbdcopy --flush (both end durable)")}"));
 
             await using var sourceExport = await StartNbdkitAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
             await using var changedExport = await StartNbdkitAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
