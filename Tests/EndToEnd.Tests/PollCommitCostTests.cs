@@ -12,6 +12,7 @@ namespace Migration.Tests.EndToEnd;
 /// What an answered poll costs PostgreSQL with everything that runs for it: the sweep's claims, the poll's own claim
 /// handling in the worker, the saga's step, the Quartz store's firings and the gauges, all on one database.
 /// </summary>
+[Collection(MeasuredAloneCollection.Name)]
 public sealed class PollCommitCostTests(ITestOutputHelper output) : IAsyncLifetime
 {
     // Enough jobs per sweep that the per-firing costs (Quartz's own rows, the claim statement) are spread as thin

@@ -82,8 +82,9 @@ public sealed class TransferOverNbdTests(NbdAgentFactory factory) : IClassFixtur
             file.SetLength(NbdAgentFactory.DiskSize);
         }
 
-        // Slow writes (the delay filter) so the kill lands in the middle of the transfer.
-        await using var export = await NbdServer.NbdkitAsync("--filter=delay", "file", "file=" + image, "delay-write=40ms", "delay-zero=40ms");
+        // Slow writes (the delay filter) so the kill lands in the middle of the transfer: 32 writes, 8 in flight, about
+        // 0.8 s in all, so that even a loaded machine's progress reads find it below 60 %.
+        await using var export = await NbdServer.NbdkitAsync("--filter=delay", "file", "file=" + image, "delay-write=200ms", "delay-zero=200ms");
         await _client.StartAsync("reconnect-1", vm, new Dictionary<string, Uri> { ["disk-0"] = export.Uri });
         var moving = await _client.WaitAsync("reconnect-1", p => p.Aggregate.BytesTransferred > 0 && p.Aggregate.Percent < 60);
         await export.KillAsync();
