@@ -109,9 +109,10 @@ public sealed class TransferOverNbdTests(NbdAgentFactory factory) : IClassFixtur
         }
 
         // The cache filter in writeback mode keeps written blocks until a FLUSH: a SIGKILL loses every acknowledged,
-        // unflushed write, as a crashed server with a volatile cache does (the delay filter makes the kill land mid-copy).
+        // unflushed write, as a crashed server with a volatile cache does (the delay filter makes the kill land mid-copy,
+        // slow enough for a loaded machine's progress reads, as in the reconnect test above).
         await using var export = await NbdServer.NbdkitAsync("--filter=delay", "--filter=cache", "file", "file=" + image,
-            "cache=writeback", "delay-write=40ms", "delay-zero=40ms");
+            "cache=writeback", "delay-write=200ms", "delay-zero=200ms");
         await _client.StartAsync("replay-1", vm, new Dictionary<string, Uri> { ["disk-0"] = export.Uri });
         await _client.WaitAsync("replay-1", p => p.Aggregate.BytesTransferred > 0 && p.Aggregate.Percent < 60);
         await export.KillAsync();

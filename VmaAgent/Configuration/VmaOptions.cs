@@ -1,3 +1,5 @@
+using Migration.VmaAgent.Transfer;
+
 namespace Migration.VmaAgent.Configuration;
 
 /// <summary>The agent's settings: configuration section <c>Vma</c> (env vars <c>Vma__Source</c>, <c>Vma__Simulated__VmCount</c>, ...).</summary>
@@ -112,6 +114,13 @@ public sealed class JobOptions
 
     /// <summary>How often a transfer flushes its target and records how far it got (the resume point). Default 5 s.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// After this much written since the last flush, one flush runs in the background while the copy goes on, so the
+    /// target writes its cache out during the copy rather than all of it in the final flush; 0: only the checkpoints
+    /// and the final flush. Default <see cref="TransferSettings.DefaultFlushBehindBytes"/>.
+    /// </summary>
+    public ByteSize FlushBehind { get; set; } = new(TransferSettings.DefaultFlushBehindBytes);
 
     /// <summary>
     /// On a graceful stop (SIGTERM), how long a copy may take to finish its requests in flight, flush and checkpoint

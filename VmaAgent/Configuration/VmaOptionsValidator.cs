@@ -87,6 +87,11 @@ public sealed class VmaOptionsValidator : IValidateOptions<VmaOptions>
             failures.Add("Vma:Jobs:CheckpointInterval must be positive");
         }
 
+        if (jobs.FlushBehind.Bytes < 0)
+        {
+            failures.Add("Vma:Jobs:FlushBehind must not be negative (0 turns it off)");
+        }
+
         var nbd = options.Nbd;
         if (nbd.ConnectTimeout <= TimeSpan.Zero || nbd.RequestTimeout <= TimeSpan.Zero || nbd.ReconnectDelay < TimeSpan.Zero)
         {

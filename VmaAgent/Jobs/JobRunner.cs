@@ -276,7 +276,10 @@ public sealed partial class JobRunner(
         IReadOnlyList<DiskArea> areas, BandwidthLimiter limiter, JobJournal? journal, long resumeAt, CancellationToken copyCt, CancellationToken ct)
     {
         job.StartDiskTransfer(disk.Index);
-        var settings = new TransferSettings(ChunkBytes(job), _options.RequestsInFlight, _options.CheckpointInterval);
+        var settings = new TransferSettings(ChunkBytes(job), _options.RequestsInFlight, _options.CheckpointInterval)
+        {
+            FlushBehindBytes = _options.FlushBehind.Bytes,
+        };
         TransferCheckpoint? checkpoint = journal is null ? null
             : async (offset, token) =>
             {

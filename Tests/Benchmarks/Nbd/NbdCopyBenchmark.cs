@@ -14,15 +14,24 @@ using Microsoft.Extensions.Options;
 namespace Migration.Benchmarks.Nbd;
 
 /// <summary>
-/// <c>nbd --size 1GiB [--rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4] [--flush-behind 64MiB] [--ours-only]</c>: our transfer engine against nbdcopy over
-/// the same nbdkit file exports on unix sockets, alternating, several rounds. The source mixes data, zero-filled
-/// data and holes per 1 MiB extent. Full copy: both onto a fresh sparse target; nbdcopy with
-/// <c>--destination-is-zero</c>, ours planning the source's allocated extents (what CBT "*" gives). Incremental: 10 %
-/// of the disk changed in scattered areas, onto the target the full copy left; ours is given the areas, nbdcopy the
-/// same areas as the only data extents of the source (nbdkit's extentlist filter) with <c>--destination-is-zero</c>
-/// so it skips the rest. Throughput is planned bytes over wall time for both, so the ratio is a ratio of times.
+/// <c>nbd --size 1GiB [--rounds 5] [--overhead-rounds 5] [--request-size 256KiB] [--in-flight 64] [--connections 4] [--flush-behind 64MiB] [--ours-only]</c>:
+/// our transfer engine against nbdcopy over the same nbdkit file exports on unix sockets, alternating, several rounds
+/// after an unrecorded warm-up of each copy. The source mixes data, zero-filled data and holes per 1 MiB extent. Full
+/// copy: both onto a fresh sparse target; nbdcopy with <c>--destination-is-zero</c>, ours planning the source's
+/// allocated extents (what CBT "*" gives). Incremental: 10 % of the disk changed in scattered areas, onto the target
+/// the full copy left; ours is given the areas, nbdcopy the same areas as the only data extents of the source
+/// (nbdkit's extentlist filter) with <c>--destination-is-zero</c> so it skips the rest, in one invocation. Throughput
+/// is planned bytes over wall time for both, so the ratio is a ratio of times.
 /// <c>--ours-only</c> runs only our full copies (for a profiler attached to this process) with this process's CPU time and GC counts, then nbdcopy full copies with their CPU time, with and without --flush; it prints no ratio.
 /// </summary>
+/// <remarks>
+/// The ratio lines compare against <c>nbdcopy --flush</c>: each copy of ours ends with a flush (the resume journal
+/// records only areas written and flushed), so it ends durable, and nbdcopy's default ends with the data still in the
+/// target's cache. <c>--flush</c> is one flush at the end of each invocation, full and incremental alike, as ours.
+/// nbdcopy without <c>--flush</c> runs in every round too; its comparison is printed after the standard lines.
+/// <c>--overhead-rounds</c> adds pairs of our full copy with and without progress tracking after the rounds, so the
+/// overhead line's medians rest on more copies than the ratio lines.
+/// </remarks>
 public static class NbdCopyBenchmark
 {
     public static async Task<int> RunAsync(string[] args)
@@ -32,6 +41,7 @@ public static class NbdCopyBenchmark
         var requestSize = (int)ByteSize.Parse(Arg(args, "--request-size", "256KiB")).Bytes;
         var inFlight = int.Parse(Arg(args, "--in-flight", "64"), CultureInfo.InvariantCulture);
         var connections = int.Parse(Arg(args, "--connections", "4"), CultureInfo.InvariantCulture);
+        var overheadRounds = int.Parse(Arg(args, "--overhead-rounds", "5"), CultureInfo.InvariantCulture);
         var oursOnly = args.Contains("--ours-only");
         const long extent = 1 << 20;
         if (size % extent != 0)
@@ -48,30 +58,36 @@ public static class NbdCopyBenchmark
             var (allocated, changed) = CreateSource(source, size, extent);
             var changeList = Path.Combine(directory, "changes.txt");
             await File.WriteAllLinesAsync(changeList, changed.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Offset} {a.Length}")));
-            var allocatedBytes = allocated.Sum(a => a.Length);
-            var changedBytes = changed.Sum(a => a.Length);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds, ours {requestSize >> 10} KiB x {inFlight} in flight, up to {connections} connections"));
-
-            await using var sourceExport = await StartNbdkitAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
-            await using var changedExport = await StartNbdkitAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
             var settings = new TransferSettings(requestSize, inFlight, TimeSpan.FromDays(1))
             {
                 FlushBehindBytes = args.Contains("--flush-behind") ? ByteSize.Parse(Arg(args, "--flush-behind", "64MiB")).Bytes : TransferSettings.Default.FlushBehindBytes,
             };
+            var allocatedBytes = allocated.Sum(a => a.Length);
+            var changedBytes = changed.Sum(a => a.Length);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"nbd benchmark: {size >> 20} MiB source ({allocatedBytes >> 20} MiB allocated, of which zero-filled data included; the rest holes), incremental {changedBytes >> 20} MiB in {changed.Count} areas, {rounds} rounds{(oursOnly ? "" : $" (+{overheadRounds} tracking on/off pairs)")}, ours {requestSize >> 10} KiB x {inFlight} in flight, up to {connections} connections, flush-behind {settings.FlushBehindBytes >> 20} MiB{(oursOnly ? "" : "; compared against nbdcopy --flush (both end durable)")}"));
+
+            await using var sourceExport = await StartNbdkitAsync(Path.Combine(directory, "src.sock"), "-r", "file", "file=" + source);
+            await using var changedExport = await StartNbdkitAsync(Path.Combine(directory, "chg.sock"), "-r", "--filter=extentlist", "file", "file=" + source, "extentlist=" + changeList);
             var results = new Dictionary<string, List<double>>();
             void Record(string name, long bytes, TimeSpan elapsed)
             {
                 var mibps = bytes / 1048576.0 / elapsed.TotalSeconds;
                 (results.TryGetValue(name, out var list) ? list : results[name] = []).Add(mibps);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-28} {elapsed.TotalSeconds,7:0.000} s  {mibps,8:0.0} MiB/s"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-30} {elapsed.TotalSeconds,7:0.000} s  {mibps,8:0.0} MiB/s"));
             }
 
-            // One unrecorded copy each first: JIT and page cache warm for both sides alike.
+            // Unrecorded copies first, full and incremental, of each: JIT and page cache warm for both sides alike.
             await using (var warm = await FreshTargetAsync(directory, target, size))
             {
                 await OursAsync(sourceExport.Uri, warm.Uri, allocated, fullSync: true, settings, connections, tracking: true);
-                await NbdcopyAsync(Libnbd(sourceExport), Libnbd(warm));
+                await OursAsync(changedExport.Uri, warm.Uri, changed, fullSync: false, settings, connections, tracking: true);
+            }
+
+            await using (var warm = await FreshTargetAsync(directory, target, size))
+            {
+                await NbdcopyAsync(Libnbd(sourceExport), Libnbd(warm), flush: true);
+                await NbdcopyAsync(Libnbd(changedExport), Libnbd(warm), flush: true);
             }
 
             if (oursOnly)
@@ -104,21 +120,22 @@ public static class NbdCopyBenchmark
                 return 0;
             }
 
+            string[] tools = ["ours", "nbdcopy --flush", "nbdcopy"];
             for (var round = 1; round <= rounds; round++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}"));
-                var order = round % 2 == 1 ? new[] { "ours", "nbdcopy" } : ["nbdcopy", "ours"];
-                foreach (var who in order)
+                // Each tool goes first, second and last in turn.
+                foreach (var who in Enumerable.Range(0, tools.Length).Select(i => tools[(i + round - 1) % tools.Length]))
                 {
                     await using var targetExport = await FreshTargetAsync(directory, target, size);
                     var full = who == "ours"
                         ? await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking: true)
-                        : await NbdcopyAsync(Libnbd(sourceExport), Libnbd(targetExport));
-                    Record($"{who} full", allocatedBytes, full);
+                        : await NbdcopyAsync(Libnbd(sourceExport), Libnbd(targetExport), flush: who != "nbdcopy");
+                    Record(Name(who, "full"), allocatedBytes, full);
                     var incremental = who == "ours"
                         ? await OursAsync(changedExport.Uri, targetExport.Uri, changed, fullSync: false, settings, connections, tracking: true)
-                        : await NbdcopyAsync(Libnbd(changedExport), Libnbd(targetExport));
-                    Record($"{who} incremental", changedBytes, incremental);
+                        : await NbdcopyAsync(Libnbd(changedExport), Libnbd(targetExport), flush: who != "nbdcopy");
+                    Record(Name(who, "incremental"), changedBytes, incremental);
                     await VerifyAsync(source, target, who);
                 }
 
@@ -129,19 +146,45 @@ public static class NbdCopyBenchmark
                 }
             }
 
-            double Median(string name)
+            // The overhead line compares two medians of copies that swing by ±10 % each: more pairs, alternating which goes first.
+            var trackedFull = new List<double>(results["ours full"]);
+            if (overheadRounds > 0)
             {
-                var sorted = results[name].Order().ToList();
-                return sorted[sorted.Count / 2];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{overheadRounds} more pairs of our full copy, progress tracking on and off"));
             }
 
+            for (var pair = 1; pair <= overheadRounds; pair++)
+            {
+                foreach (var tracking in pair % 2 == 1 ? new[] { true, false } : [false, true])
+                {
+                    await using var targetExport = await FreshTargetAsync(directory, target, size);
+                    var elapsed = await OursAsync(sourceExport.Uri, targetExport.Uri, allocated, fullSync: true, settings, connections, tracking);
+                    Record(tracking ? "ours full, tracking on (pair)" : "ours full, tracking off", allocatedBytes, elapsed);
+                }
+            }
+
+            if (overheadRounds > 0)
+            {
+                trackedFull.AddRange(results["ours full, tracking on (pair)"]);
+            }
+
+            double Median(string name) => MedianOf(results[name]);
+
             var oursFull = Median("ours full");
+            var oursIncremental = Median("ours incremental");
+            var (durableFull, durableIncremental) = (Median("nbdcopy full --flush"), Median("nbdcopy incremental --flush"));
+            var (cachedFull, cachedIncremental) = (Median("nbdcopy full"), Median("nbdcopy incremental"));
+            var oursTracked = MedianOf(trackedFull);
             var oursOff = Median("ours full, tracking off");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median MiB/s: ours full {oursFull:0.0}, nbdcopy full {Median("nbdcopy full"):0.0}, ours incremental {Median("ours incremental"):0.0}, nbdcopy incremental {Median("nbdcopy incremental"):0.0}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio ours/nbdcopy (full): {oursFull / Median("nbdcopy full"):0.00}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio ours/nbdcopy (incremental): {Median("ours incremental") / Median("nbdcopy incremental"):0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"median MiB/s: ours full {oursFull:0.0}, nbdcopy --flush full {durableFull:0.0}, ours incremental {oursIncremental:0.0}, nbdcopy --flush incremental {durableIncremental:0.0}; nbdcopy without --flush full {cachedFull:0.0}, incremental {cachedIncremental:0.0}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio ours/nbdcopy (full): {oursFull / durableFull:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio ours/nbdcopy (incremental): {oursIncremental / durableIncremental:0.00}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours full with progress tracking off: {oursOff:0.0} MiB/s"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tracking overhead: {(oursOff - oursFull) / oursOff * 100:0.0} %"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"tracking overhead: {(oursOff - oursTracked) / oursOff * 100:0.0} % (medians of {trackedFull.Count} copies on, {results["ours full, tracking off"].Count} off)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"versus nbdcopy without --flush (not durable): full {oursFull / cachedFull:0.00}x, incremental {oursIncremental / cachedIncremental:0.00}x"));
             return 0;
         }
         finally
@@ -149,6 +192,14 @@ public static class NbdCopyBenchmark
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    private static double MedianOf(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static string Name(string who, string copy) => who == "nbdcopy --flush" ? $"nbdcopy {copy} --flush" : $"{who} {copy}";
 
     /// <summary>Per 1 MiB extent: 50 % random data, 15 % zero-filled but allocated data, 35 % holes; 10 % of the disk changes later.</summary>
     private static (List<DiskArea> Allocated, List<DiskArea> Changed) CreateSource(string path, long size, long extent)
@@ -270,9 +321,10 @@ public static class NbdCopyBenchmark
         return clock.Elapsed;
     }
 
-    private static async Task<TimeSpan> NbdcopyAsync(string source, string target)
+    private static async Task<TimeSpan> NbdcopyAsync(string source, string target, bool flush)
     {
-        var (elapsed, exitCode, stderr) = await TimedAsync("nbdcopy", ["--destination-is-zero", source, target], "nbdcopy did not start (is libnbd-bin installed?)");
+        var (elapsed, exitCode, stderr) = await TimedAsync(
+            "nbdcopy", ["--destination-is-zero", .. (flush ? (string[])["--flush"] : []), source, target], "nbdcopy did not start (is libnbd-bin installed?)");
         return exitCode == 0 ? elapsed : throw new BenchmarkSetupException($"nbdcopy failed: {stderr}");
     }
 
