@@ -48,7 +48,7 @@ public static class Program
                    dotnet run -c Release --project Tests/Benchmarks -- archive --rows 1000000 [--batch-size 1000 --runs 20]
                    dotnet run -c Release --project Tests/Benchmarks -- chaos --jobs 500 [--disk-size 4MiB --cap 20KiB --worker-kill-every 10
                        --worker-down 1 --scheduler-a-at 15 --rabbit-at 30 --postgres-at 65 --postgres-down 20 --vma-at 100
-                       --scheduler-b-at 125 --drain 480 --port-base 57000 --contact-timeout 00:05:00 --keep]
+                       --scheduler-b-at 125 --drain 480 --port-base 57000 --contact-timeout 00:05:00 --poll-batch 1 --keep]
             pipeline on RabbitMq and chaos need the MIGRATION_TEST_* variables of scripts/servers.sh (servers_env); see run-pipeline.sh.
             """);
         return 2;

@@ -62,6 +62,13 @@ public sealed class ChaosSettings
             tracking["Tracking__ContactTimeout"] = contact;
         }
 
+        if (args.Option("poll-batch") is { } batch)
+        {
+            tracking["Tracking__PollBatchSize"] = int.TryParse(batch, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is >= 1 and <= 200
+                ? batch
+                : throw new BenchmarkSetupException("--poll-batch N takes 1 to 200");
+        }
+
         return new ChaosSettings
         {
             Jobs = args.Int("jobs", 0) is > 0 and var jobs ? jobs : throw new BenchmarkSetupException("--jobs N (N > 0) is required"),
