@@ -135,7 +135,8 @@ public static class ProgressBatchAnswer
             else if (reader.ValueTextEquals("status"u8))
             {
                 path = at + ".status";
-                if (status is not null || !reader.Read() || !reader.TryGetInt32(out var code) || code is < 100 or > 599)
+                if (status is not null || !reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var code)
+                    || code is < 100 or > 599)
                 {
                     return null;
                 }
