@@ -102,7 +102,7 @@ public sealed class PrometheusDashboardTests(ITestOutputHelper output)
             Path.Combine(HostProcess.RepositoryRoot, "deploy", "prometheus", "alerts.yaml"));
         await prometheus.WaitReadyAsync(TimeSpan.FromSeconds(60));
 
-        var unreachable = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}");
+        var unreachable = new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}");
         var jobs = ClusterRun.Jobs("prom", 3, vma.Url);
         jobs.Add(("prom-unreachable", "demo-vm-1", unreachable));
         await run.PublishStartsAsync(jobs);

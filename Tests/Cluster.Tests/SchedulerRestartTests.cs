@@ -22,7 +22,7 @@ public sealed class SchedulerRestartTests(ITestOutputHelper output)
         var jobs = ClusterRun.Jobs("restart", 12, topology.Vma.Url);
         // A job at a VMA that never answers: nothing listens on that port. Its contact timeout (60 s) is a message
         // scheduled through the Scheduler's Quartz store before the restart, and it is due after the schedulers were replaced.
-        var silentVma = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}");
+        var silentVma = new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}");
         jobs.Add(("restart-silent", "demo-vm-1", silentVma));
         var jobIds = jobs.Select(j => j.JobId).ToList();
         await run.PublishStartsAsync(jobs);

@@ -90,8 +90,8 @@ public sealed class SecretsTests(ITestOutputHelper output)
             ["VmaClient__TrustedCaPath"] = Path.Combine(tls, "ca.pem"),
         });
         var scheduler = run.StartScheduler("scheduler", oma);
-        var httpsUrl = new Uri($"https://127.0.0.1:{HostProcess.FreePort()}");
-        var vma = run.StartVmaAt("vma", new Uri($"http://127.0.0.1:{HostProcess.FreePort()}"), new Dictionary<string, string>
+        var httpsUrl = new Uri($"https://127.0.0.1:{LoopbackPorts.Next()}");
+        var vma = run.StartVmaAt("vma", new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}"), new Dictionary<string, string>
         {
             ["Vma__Source"] = "VSphere",
             ["Vma__VSphere__Url"] = sim.SdkUrl.ToString(),

@@ -1,4 +1,5 @@
 using Migration.Tests.Cluster.Infrastructure;
+using Migration.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Migration.Tests.Cluster;
@@ -38,7 +39,7 @@ public sealed class StartupFailureTests(ITestOutputHelper output)
     public async Task A_host_whose_broker_cannot_be_reached_exits_1_naming_the_broker(string project, string service)
     {
         var directory = Path.Combine(HostProcess.RepositoryRoot, ".tmp", "cluster-tests", $"nobroker-{service}-{Guid.NewGuid():N}");
-        var port = HostProcess.FreePort(); // nothing listens there
+        var port = LoopbackPorts.Next(); // nothing listens there
         using var host = HostProcess.Start(service, project, new Dictionary<string, string>
         {
             ["Bus__Transport"] = "RabbitMq",

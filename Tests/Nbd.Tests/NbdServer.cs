@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
+using Migration.Tests.Support;
 using Migration.VmaAgent.Nbd;
 
 namespace Migration.Tests.Nbd;
@@ -59,7 +60,7 @@ public sealed class NbdServer : IAsyncDisposable
 
     private static async Task<NbdServer> StartAsync(string program, IReadOnlyList<string> arguments, bool tcp)
     {
-        var server = new NbdServer(NewDirectory(), program, arguments, tcp ? FreePort() : null);
+        var server = new NbdServer(NewDirectory(), program, arguments, tcp ? LoopbackPorts.Next() : null);
         await server.StartAsync();
         return server;
     }
@@ -172,10 +173,4 @@ public sealed class NbdServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

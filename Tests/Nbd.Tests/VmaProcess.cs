@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Nbd;
 
@@ -22,7 +21,7 @@ public sealed class VmaProcess : IAsyncDisposable
 
     public static async Task<VmaProcess> StartAsync(IReadOnlyDictionary<string, string> settings, string log, int? port = null)
     {
-        var url = new Uri(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http://127.0.0.1:{port ?? FreePort()}"));
+        var url = new Uri(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http://127.0.0.1:{port ?? LoopbackPorts.Next()}"));
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(log)! };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add("log=\"$1\"; shift; exec \"$@\" >>\"$log\" 2>&1 </dev/null");
@@ -107,10 +106,4 @@ public sealed class VmaProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Migration.Benchmarks.Pipeline;
+using Migration.Tests.Support;
 
 namespace Migration.Benchmarks.Kestrel;
 
@@ -31,7 +32,7 @@ public static class ProgressVsKestrel
         try
         {
             await using var vma = ChildProcess.Start(
-                "VmaAgent", settings.HostDll("VmaAgent"), [], settings.VmaEnvironment(Path.Combine(run, "targets")), run, ChildProcess.FreePort());
+                "VmaAgent", settings.HostDll("VmaAgent"), [], settings.VmaEnvironment(Path.Combine(run, "targets")), run, LoopbackPorts.Next());
             await vma.WaitReadyAsync(client, TimeSpan.FromSeconds(60));
             var ids = await StartJobsAsync(client, vma.Url, jobs);
             var bodies = Directory.CreateDirectory(Path.Combine(run, "bodies")).FullName;
@@ -44,7 +45,7 @@ public static class ProgressVsKestrel
             }
 
             var benchmarkDll = typeof(ProgressVsKestrel).Assembly.Location;
-            var barePort = ChildProcess.FreePort();
+            var barePort = LoopbackPorts.Next();
             await using var bare = ChildProcess.Start(
                 "bare-kestrel", benchmarkDll, [BareKestrelHost.Command, "--bodies", bodies, "--urls", $"http://127.0.0.1:{barePort}"],
                 new Dictionary<string, string>(), run, port: null);

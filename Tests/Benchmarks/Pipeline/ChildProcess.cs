@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Migration.Benchmarks.Pipeline;
 
@@ -157,12 +156,6 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int? ExitCode => process.HasExited ? process.ExitCode : null;
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -465,13 +465,13 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             common[key] = value;
         }
 
-        var vma = ChildProcess.Start("VmaAgent", Settings.HostDll("VmaAgent"), [], Settings.VmaEnvironment(Path.Combine(RunDirectory, "targets")), RunDirectory, ChildProcess.FreePort());
+        var vma = ChildProcess.Start("VmaAgent", Settings.HostDll("VmaAgent"), [], Settings.VmaEnvironment(Path.Combine(RunDirectory, "targets")), RunDirectory, LoopbackPorts.Next());
         Children.Add(vma);
         await vma.WaitReadyAsync(Http, TimeSpan.FromSeconds(60));
-        var worker = ChildProcess.Start("OmaWorkers", Settings.HostDll("OmaWorkers"), [], common, RunDirectory, ChildProcess.FreePort());
+        var worker = ChildProcess.Start("OmaWorkers", Settings.HostDll("OmaWorkers"), [], common, RunDirectory, LoopbackPorts.Next());
         Children.Add(worker);
         await worker.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
-        var scheduler = ChildProcess.Start("Scheduler", Settings.HostDll("Scheduler"), [], common, RunDirectory, ChildProcess.FreePort());
+        var scheduler = ChildProcess.Start("Scheduler", Settings.HostDll("Scheduler"), [], common, RunDirectory, LoopbackPorts.Next());
         Children.Add(scheduler);
         await scheduler.WaitReadyAsync(Http, TimeSpan.FromSeconds(90));
         Progress($"processes ready (VmaAgent pid {vma.Pid}, OmaWorkers pid {worker.Pid}, Scheduler pid {scheduler.Pid}); idle baseline");
@@ -777,7 +777,7 @@ public sealed class InMemoryRun(PipelineSettings settings) : PipelineRun(setting
     {
         Directory.CreateDirectory(RunDirectory);
         Progress($"{Settings.Jobs} jobs on the in-memory bus + SQLite, logs in {RunDirectory}");
-        var vma = ChildProcess.Start("VmaAgent", Settings.HostDll("VmaAgent"), [], Settings.VmaEnvironment(Path.Combine(RunDirectory, "targets")), RunDirectory, ChildProcess.FreePort());
+        var vma = ChildProcess.Start("VmaAgent", Settings.HostDll("VmaAgent"), [], Settings.VmaEnvironment(Path.Combine(RunDirectory, "targets")), RunDirectory, LoopbackPorts.Next());
         Children.Add(vma);
         await vma.WaitReadyAsync(Http, TimeSpan.FromSeconds(60));
 

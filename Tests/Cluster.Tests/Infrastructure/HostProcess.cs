@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 
 using Migration.Tests.Support;
@@ -51,7 +49,7 @@ public sealed class HostProcess : IDisposable
             throw new FileNotFoundException($"{dll} is missing: build the solution first (./test.sh builds it)", dll);
         }
 
-        url ??= new Uri($"http://127.0.0.1:{FreePort()}");
+        url ??= new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}");
         var logFile = Path.Combine(workDirectory, name + ".log");
         Directory.CreateDirectory(workDirectory);
 
@@ -184,12 +182,6 @@ public sealed class HostProcess : IDisposable
         _process.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The checkout: the folder above the test assembly that holds <c>Migration.sln</c>.</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();

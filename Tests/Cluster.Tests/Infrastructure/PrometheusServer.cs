@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Migration.Tests.Support;
 
 namespace Migration.Tests.Cluster.Infrastructure;
 
@@ -49,7 +50,7 @@ public sealed class PrometheusServer : IDisposable
         var configFile = Path.Combine(directory, "prometheus.yml");
         File.WriteAllText(configFile, config.ToString());
 
-        var url = new Uri($"http://127.0.0.1:{HostProcess.FreePort()}");
+        var url = new Uri($"http://127.0.0.1:{LoopbackPorts.Next()}");
         var logFile = Path.Combine(workDirectory, "prometheus.log");
         var start = new ProcessStartInfo("/bin/bash") { UseShellExecute = false, WorkingDirectory = directory };
         start.ArgumentList.Add("-c");
