@@ -62,11 +62,9 @@ public sealed class ChaosSettings
             tracking["Tracking__ContactTimeout"] = contact;
         }
 
-        if (args.Option("poll-batch") is { } batch)
+        if (args.Option("poll-batch") is not null)
         {
-            tracking["Tracking__PollBatchSize"] = int.TryParse(batch, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is >= 1 and <= 200
-                ? batch
-                : throw new BenchmarkSetupException("--poll-batch N takes 1 to 200");
+            tracking["Tracking__PollBatchSize"] = args.PollBatch().ToString(CultureInfo.InvariantCulture);
         }
 
         return new ChaosSettings

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Migration.Oma;
 
 namespace Migration.Benchmarks.Pipeline;
 
@@ -18,4 +19,10 @@ public sealed class BenchmarkArgs(string[] args)
         Option(name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
     public bool Flag(string name) => args.Contains("--" + name);
+
+    /// <summary>--poll-batch N: Tracking:PollBatchSize for the hosts, from 1 (one poll per job, the default) to the VMA's batch limit.</summary>
+    public int PollBatch() =>
+        int.TryParse(Option("poll-batch") ?? "1", NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size is >= 1 and <= TrackingOptions.MaxPollBatchSize
+            ? size
+            : throw new BenchmarkSetupException($"--poll-batch N takes 1 to {TrackingOptions.MaxPollBatchSize}");
 }

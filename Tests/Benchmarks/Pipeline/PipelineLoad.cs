@@ -33,7 +33,7 @@ public static class PipelineLoad
             CeilingSeconds = args.Int("ceiling-seconds", 10),
             Transport = Enum.Parse<BusTransport>(args.Option("transport") ?? "RabbitMq", ignoreCase: true),
             NoThrottle = args.Flag("no-throttle"),
-            PollBatch = args.Int("poll-batch", 1) is >= 1 and <= 200 and var batch ? batch : throw new BenchmarkSetupException("--poll-batch N takes 1 to 200"),
+            PollBatch = args.PollBatch(),
             WaveOnly = args.Flag("wave"),
             Repository = args.Option("repo") ?? FindRepository(),
         };
