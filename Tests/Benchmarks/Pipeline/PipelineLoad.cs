@@ -448,6 +448,8 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         }
 
         var brokerPid = await rabbit.NodePidAsync();
+        await using var sampler = new CommitSampler(DatabaseConnectionString, commitTimestamps);
+        await sampler.OpenAsync();
         var common = new Dictionary<string, string>
         {
             ["Bus__Transport"] = "RabbitMq",
@@ -484,9 +486,9 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             ["VmaAgent"] = () => ProcStats.CpuSeconds(vma.Pid),
             ["OmaWorkers"] = () => ProcStats.CpuSeconds(worker.Pid),
             ["Scheduler"] = () => ProcStats.CpuSeconds(scheduler.Pid),
-            ["PostgreSQL (all backends)"] = () => postmasterPid > 0 ? ProcStats.CpuSecondsWithChildren(postmasterPid) : 0,
+            ["PostgreSQL (all backends)"] = () => postmasterPid > 0 ? ProcStats.CpuSecondsWithChildren(postmasterPid) - SamplerCpu(sampler) : 0,
             ["RabbitMQ (beam.smp)"] = () => brokerPid is { } pid ? ProcStats.CpuSeconds(pid) : 0,
-            ["this driver"] = () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+            ["this driver"] = () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds + SamplerCpu(sampler),
         };
         var cpuBeforeWave = cpu.ToDictionary(c => c.Key, c => c.Value());
         var machineBeforeWave = ProcStats.MachineCpu();
@@ -536,7 +538,6 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
 
         var endpoints = new Dictionary<string, Uri> { ["vma"] = vma.Url, ["worker"] = worker.Url, ["scheduler"] = scheduler.Url };
 
-        var sampler = new CommitSampler(DatabaseConnectionString, commitTimestamps);
         await sampler.SampleAsync(record: false);
         var start = await SnapshotAsync(endpoints, cpu, DatabaseStatsAsync);
         Progress($"measuring for {Settings.WindowSeconds} s");
@@ -552,7 +553,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             }
 
             memorySamples++;
-            await sampler.SampleAsync(record: true);
+            await SampleForAsync(sampler, TimeSpan.FromSeconds(1) - tick.Elapsed);
             var rest = TimeSpan.FromSeconds(1) - tick.Elapsed;
             if (rest > TimeSpan.Zero)
             {
@@ -579,6 +580,25 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         var ceiling = await BrokerCeiling.MeasureAsync(rabbit, runId, messageBytes ?? 1500, TimeSpan.FromSeconds(Settings.CeilingSeconds));
         Failed = false;
         return Format(window, baseline, steady, countsAtEnd, sampler, ceiling, messageBytes, commitTimestamps);
+    }
+
+    private static double SamplerCpu(CommitSampler sampler) => sampler.BackendPid > 0 ? ProcStats.CpuSeconds(sampler.BackendPid) : 0;
+
+    /// <summary>Samples the job rows every <see cref="CommitSampler.Period"/> for about <paramref name="span"/>.</summary>
+    private static async Task SampleForAsync(CommitSampler sampler, TimeSpan span)
+    {
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            var tick = Stopwatch.StartNew();
+            await sampler.SampleAsync(record: true);
+            var rest = CommitSampler.Period - tick.Elapsed;
+            if (rest > TimeSpan.Zero && clock.Elapsed + rest < span)
+            {
+                await Task.Delay(rest);
+            }
+        }
+        while (clock.Elapsed + CommitSampler.Period < span);
     }
 
     private string Format(
@@ -647,10 +667,12 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
             "",
             "method: polls/s = the VMA's own vma_progress_documents_total over the window (documents served by GET /api/v1/progress/{jobId}",
             "  and POST /api/v1/progress/batch alike: one per answered poll of a job).",
-            "  Latency: every second the driver reads each streaming job row's last_contact_at (the ProgressObserved.ObservedAt the",
-            "  worker stamped when the VMA's answer arrived) and pg_xact_commit_timestamp(xmin) (when PostgreSQL committed the write,",
-            "  track_commit_timestamp=on); each new (row, xmin) seen is one write. Same host clock for both. 'applied' uses updated_at",
-            "  (the saga's clock when it applied the observation, before its UPDATE). Writes overwritten within 1 s are not sampled.",
+            "  Latency: every 250 ms the driver reads each streaming job row's version, last_contact_at (the ProgressObserved.ObservedAt",
+            "  the worker stamped when the VMA's answer arrived) and pg_xact_commit_timestamp(xmin) (when PostgreSQL committed the write,",
+            "  track_commit_timestamp=on); each new (row, version) seen is one saga write. Same host clock for both. A claim written",
+            "  after the saga's write (the sweep's, or a late poll's) also moves xmin: such a write is dated by the claim's commit, an",
+            "  upper bound ('hidden'). 'applied' uses updated_at (the saga's clock when it applied the observation, before its UPDATE).",
+            "  Writes overwritten within 250 ms are not sampled. The sampler's PostgreSQL backend counts as the driver's CPU.",
             "  DB writes: the worker's PersistenceMetrics counters (job updates, skipped updates) and PostgreSQL's pg_stat_database.",
             "  Memory per 100 jobs = (steady - idle) / (N / 100): it includes JIT, pools and GC headroom grown under load, not only per-job state.",
         };
@@ -727,39 +749,81 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         }
     }
 
-    /// <summary>Reads each job row's last write: when the VMA answered, when the saga applied it, when PostgreSQL committed it.</summary>
-    private sealed class CommitSampler(string connectionString, bool commitTimestamps)
+    /// <summary>
+    /// Reads each job row's latest saga write, four times a second on one connection of its own: when the VMA answered,
+    /// when the saga applied it, when PostgreSQL committed it.
+    /// </summary>
+    /// <remarks>
+    /// A saga write is a new <c>version</c> of the row. The sweep's claims and the poller's claim moves update the row
+    /// too (a new xmin, the version unchanged), so a row's xmin is not always the saga's: a version first seen after a
+    /// claim overwrote it is dated by that later commit, an upper bound, and counted as hidden.
+    /// </remarks>
+    private sealed class CommitSampler(string connectionString, bool commitTimestamps) : IAsyncDisposable
     {
-        private readonly HashSet<(string Id, string Xmin)> seen = [];
+        public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
+
+        private readonly HashSet<(string Id, long Version)> seen = [];
         private readonly List<double> committed = [];
         private readonly List<double> applied = [];
+        private NpgsqlConnection? connection;
+        private int hidden;
 
-        public string CommittedText => commitTimestamps ? Percentiles(committed) : "n/a";
+        /// <summary>The PostgreSQL backend serving the sampler: its CPU is the driver's, not the pipeline's.</summary>
+        public int BackendPid { get; private set; }
+
+        public string CommittedText => commitTimestamps
+            ? $"{Percentiles(committed)}; {hidden} first seen under a sweep's claim (dated by it: an upper bound)"
+            : "n/a";
 
         public string AppliedText => Percentiles(applied);
 
+        public async Task OpenAsync()
+        {
+            connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var pid = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+            BackendPid = (int)(await pid.ExecuteScalarAsync() ?? 0);
+        }
+
         public async Task SampleAsync(bool record)
         {
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
             var commit = commitTimestamps ? "pg_xact_commit_timestamp(xmin)" : "NULL::timestamptz";
             await using var command = new NpgsqlCommand(
-                $"SELECT id, xmin::text, last_contact_at, updated_at, {commit} FROM replication_jobs WHERE status = 'streaming' AND last_contact_at IS NOT NULL",
+                $"SELECT id, version, xmin::text, last_contact_at, updated_at, {commit} FROM replication_jobs WHERE status = 'streaming' AND last_contact_at IS NOT NULL",
                 connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
+            var rows = new List<(string Id, long Version, string Xmin, DateTimeOffset Contact, DateTimeOffset Updated, DateTimeOffset? Committed)>();
+            await using (var reader = await command.ExecuteReaderAsync())
             {
-                if (!seen.Add((reader.GetString(0), reader.GetString(1))) || !record)
+                while (await reader.ReadAsync())
+                {
+                    rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5)));
+                }
+            }
+
+            // A sweep claims many jobs in one statement; a saga step writes one job row per transaction.
+            var rowsPerXmin = rows.CountBy(row => row.Xmin).ToDictionary();
+            foreach (var row in rows)
+            {
+                if (!seen.Add((row.Id, row.Version)) || !record)
                 {
                     continue;
                 }
 
-                var contact = reader.GetFieldValue<DateTimeOffset>(2);
-                applied.Add((reader.GetFieldValue<DateTimeOffset>(3) - contact).TotalMilliseconds);
-                if (!reader.IsDBNull(4))
+                applied.Add((row.Updated - row.Contact).TotalMilliseconds);
+                if (row.Committed is { } at)
                 {
-                    committed.Add((reader.GetFieldValue<DateTimeOffset>(4) - contact).TotalMilliseconds);
+                    committed.Add((at - row.Contact).TotalMilliseconds);
+                    hidden += rowsPerXmin[row.Xmin] > 1 ? 1 : 0;
                 }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
             }
         }
     }
