@@ -24,7 +24,7 @@ internal static class QuartzStoreSetup
             switch (database.Provider)
             {
                 case DatabaseProvider.Postgres:
-                    p.UsePostgres(NpgsqlFactory.Instance, PostgresConnectionString.WithoutResetOnClose(database.ConnectionString));
+                    p.UsePostgres(NpgsqlFactory.Instance, PostgresConnectionString.ForOurPools(database.ConnectionString));
                     break;
                 case DatabaseProvider.SqlServer:
                     p.UseSqlServer(SqlClientFactory.Instance, database.ConnectionString);

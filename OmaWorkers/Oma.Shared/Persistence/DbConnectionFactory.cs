@@ -25,7 +25,7 @@ public sealed class DbConnectionFactory : IAsyncDisposable
         }
         else if (Provider == DatabaseProvider.Postgres)
         {
-            npgsqlDataSource = NpgsqlDataSource.Create(PostgresConnectionString.WithoutResetOnClose(ConnectionString));
+            npgsqlDataSource = NpgsqlDataSource.Create(PostgresConnectionString.ForOurPools(ConnectionString));
         }
     }
 
