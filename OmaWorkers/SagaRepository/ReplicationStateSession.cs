@@ -208,15 +208,13 @@ public sealed partial class ReplicationStateSession : IAsyncDisposable
 
         // The seed: a failed disk-level write must not roll back or block the job-level write. The next written
         // observation carries every disk again, so the rows catch up then.
-        await transaction!.SaveAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
         try
         {
-            await rows.UpsertDisksAsync(db, transaction, unsaved.Disks, cancellationToken).ConfigureAwait(false);
-            await transaction.ReleaseAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
+            await rows.UpsertDisksInSavepointAsync(db, transaction!, unsaved.Disks, DiskSavepoint, cancellationToken).ConfigureAwait(false);
         }
         catch (DbException ex)
         {
-            await transaction.RollbackAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
+            await transaction!.RollbackAsync(DiskSavepoint, cancellationToken).ConfigureAwait(false);
             metrics.DiskWriteFailed();
             LogDiskWriteFailed(logger, ex, instance.JobId, instance.CorrelationId);
             await RestoreDiskDigestAsync(db, instance, unsaved.PreviousDiskDigest, cancellationToken).ConfigureAwait(false);

@@ -12,7 +12,28 @@ namespace Migration.Oma.Persistence;
 /// </summary>
 public sealed class SideRowWriter(SqlDialect dialect, PersistenceMetrics metrics)
 {
-    public async Task UpsertDisksAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<DiskRow> disks, CancellationToken cancellationToken)
+    public Task UpsertDisksAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<DiskRow> disks, CancellationToken cancellationToken) =>
+        UpsertDisksAsync(connection, transaction, disks, savepoint: null, cancellationToken);
+
+    /// <summary>
+    /// Upserts the disks under the savepoint <paramref name="savepoint"/>, taken first and released when they are written:
+    /// when the write throws, the caller rolls back to it and the transaction goes on without them. On PostgreSQL the
+    /// savepoint, the disks and the release travel in one round trip.
+    /// </summary>
+    public Task UpsertDisksInSavepointAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<DiskRow> disks, string savepoint, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(savepoint);
+        if (!savepoint.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw new ArgumentException($"'{savepoint}' is not a plain savepoint name", nameof(savepoint));
+        }
+
+        return UpsertDisksAsync(connection, transaction, disks, savepoint, cancellationToken);
+    }
+
+    private async Task UpsertDisksAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<DiskRow> disks, string? savepoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(disks);
@@ -25,9 +46,10 @@ public sealed class SideRowWriter(SqlDialect dialect, PersistenceMetrics metrics
         var ordered = disks.OrderBy(d => d.JobId, StringComparer.Ordinal).ThenBy(d => d.DiskId, StringComparer.Ordinal).ToList();
         if (connection is NpgsqlConnection)
         {
-            // One round trip for all of a job's disks instead of one per disk.
+            // One round trip for all of a job's disks (and the savepoint around them) instead of one per statement.
             await using var batch = connection.CreateBatch();
             batch.Transaction = transaction;
+            AddStatement(batch, savepoint is null ? null : $"SAVEPOINT {savepoint}");
             foreach (var disk in ordered)
             {
                 var command = batch.CreateBatchCommand();
@@ -44,15 +66,27 @@ public sealed class SideRowWriter(SqlDialect dialect, PersistenceMetrics metrics
                 batch.BatchCommands.Add(command);
             }
 
+            AddStatement(batch, savepoint is null ? null : $"RELEASE SAVEPOINT {savepoint}");
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             metrics.DisksUpserted(disks.Count);
             return;
+        }
+
+        if (savepoint is not null)
+        {
+            ArgumentNullException.ThrowIfNull(transaction);
+            await transaction.SaveAsync(savepoint, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var disk in ordered)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 dialect.UpsertDisk, dialect.DiskParameters(disk), transaction, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+
+        if (savepoint is not null)
+        {
+            await transaction.ReleaseAsync(savepoint, cancellationToken).ConfigureAwait(false);
         }
 
         metrics.DisksUpserted(disks.Count);
@@ -84,6 +118,16 @@ public sealed class SideRowWriter(SqlDialect dialect, PersistenceMetrics metrics
             {
                 metrics.JobLogAppended();
             }
+        }
+    }
+
+    private static void AddStatement(DbBatch batch, string? text)
+    {
+        if (text is not null)
+        {
+            var command = batch.CreateBatchCommand();
+            command.CommandText = text;
+            batch.BatchCommands.Add(command);
         }
     }
 
