@@ -22,12 +22,15 @@ public sealed class SagaHost : IAsyncDisposable
     {
         _provider = provider;
         Store = store;
+        Gate = provider.GetRequiredService<ConsumeGate>();
         Harness = provider.GetRequiredService<ITestHarness>();
         Saga = Harness.GetSagaStateMachineHarness<ReplicationStateMachine, ReplicationState>();
         Time = provider.GetRequiredService<TimeProvider>();
     }
 
     public RecordingStore Store { get; }
+
+    public ConsumeGate Gate { get; }
 
     public ITestHarness Harness { get; }
 
@@ -59,6 +62,7 @@ public sealed class SagaHost : IAsyncDisposable
         services.AddSingleton<IReplicationStore>(store);
         services.AddSingleton<IJobQueries>(store);
         services.AddSingleton(store);
+        services.AddSingleton<ConsumeGate>();
         services.AddMassTransitTestHarness(x =>
         {
             x.AddSagaStateMachine<ReplicationStateMachine, ReplicationState, ReplicationStateDefinition>().InMemoryRepository();
@@ -89,14 +93,13 @@ public sealed class SagaHost : IAsyncDisposable
 
     public ReplicationState? Job(string jobId) => Saga.Sagas.Contains(JobIdentity.ToCorrelationId(jobId));
 
-    /// <summary>Waits until the saga has consumed every message published so far and satisfies the condition.</summary>
+    /// <summary>Waits until the saga, read between two steps (see <see cref="ConsumeGate"/>), satisfies the condition.</summary>
     public async Task<ReplicationState> WaitFor(string jobId, Func<ReplicationState, bool> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (DateTime.UtcNow < deadline)
         {
-            var job = Job(jobId);
-            if (job is not null && condition(job))
+            if (Gate.TryReadQuiet(() => Job(jobId) is { } found && condition(found) ? found : null, out var job) && job is not null)
             {
                 return job;
             }

@@ -7,9 +7,10 @@ namespace Migration.Tests.OmaWorkers;
 /// <summary>
 /// TEST ONLY: what the Dapper saga session does at save time, for the in-memory saga repository of these unit tests:
 /// after a message was consumed, the rows its step added to the instance go to the <see cref="RecordingStore"/>
-/// (disk rows marked "may fail" tolerate a failing store); a step that threw adds nothing.
+/// (disk rows marked "may fail" tolerate a failing store); a step that threw adds nothing. The <see cref="ConsumeGate"/>
+/// is held for the whole of it.
 /// </summary>
-public sealed class UnsavedRowsFlush<T>(RecordingStore store, ILoadSagaRepository<ReplicationState> sagas) : IFilter<ConsumeContext<T>>
+public sealed class UnsavedRowsFlush<T>(RecordingStore store, ILoadSagaRepository<ReplicationState> sagas, ConsumeGate gate) : IFilter<ConsumeContext<T>>
     where T : class
 {
     private static readonly PropertyInfo? CorrelationIdProperty = typeof(T).GetProperty("CorrelationId", typeof(Guid));
@@ -17,6 +18,19 @@ public sealed class UnsavedRowsFlush<T>(RecordingStore store, ILoadSagaRepositor
     public void Probe(ProbeContext context) => context.CreateFilterScope("unsavedRowsFlush");
 
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
+    {
+        gate.Enter();
+        try
+        {
+            await SendAndFlushAsync(context, next);
+        }
+        finally
+        {
+            gate.Exit();
+        }
+    }
+
+    private async Task SendAndFlushAsync(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
         try
         {
