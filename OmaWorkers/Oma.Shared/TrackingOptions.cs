@@ -20,6 +20,13 @@ public sealed class TrackingOptions
     /// <summary>No successful contact for longer than this fails the job (the seed: 5 minutes).</summary>
     public TimeSpan ContactTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A poll the VMA answers "unknown job" within this long of the job's start, before the VMA ever answered for it,
+    /// is neither a failure nor a reason to send the start again: in a wave of starts the first poll can overtake the
+    /// start request. Later, or once the VMA has answered, "unknown" means the VMA lost the job. 0 turns this off.
+    /// </summary>
+    public TimeSpan StartGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Per-request HTTP timeout towards the VMA (the seed: 10 seconds, sized for tunnel latency).</summary>
     public TimeSpan HttpTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -21,6 +21,13 @@ public static class JobFacts
     public static bool HasCounted(this ReplicationState job, ProgressPollFailed failed) =>
         job.LastPollFailedAt is { } counted && failed.FailedAt <= counted;
 
+    /// <summary>
+    /// The VMA does not know a job it has never answered for, within <paramref name="startGrace"/> of the start: the
+    /// start request is likely still on its way (queued behind others, or in its HTTP retries), not lost in a restart.
+    /// </summary>
+    public static bool MayStillBeStarting(this ReplicationState job, ProgressPollFailed failed, TimeSpan startGrace) =>
+        failed.JobUnknownToVma && job.LastContactAt is null && failed.FailedAt < job.CreatedAt + startGrace;
+
     /// <summary>When the job fails for want of contact.</summary>
     public static DateTimeOffset ContactDeadline(this ReplicationState job, TimeSpan contactTimeout) =>
         (job.LastContactAt ?? job.CreatedAt) + contactTimeout;

@@ -73,7 +73,8 @@ public sealed class ReplicationStateMachine : MassTransitStateMachine<Replicatio
                 .Activity(x => x.OfType<FailJobActivity>())
                 .Unschedule(ContactTimeoutExpired)
                 .TransitionTo(Failed),
-            When(PollFailed, c => !c.Saga.HasContactSince(c.Message) && !c.Saga.HasCounted(c.Message))
+            When(PollFailed, c => !c.Saga.HasContactSince(c.Message) && !c.Saga.HasCounted(c.Message)
+                    && !c.Saga.MayStillBeStarting(c.Message, tracking.StartGrace))
                 .Activity(x => x.OfType<RecordPollFailureActivity>())
                 .If(c => c.Message.JobUnknownToVma, unknown => unknown.Activity(x => x.OfType<RestartOnVmaActivity>())),
             When(ContactTimeoutExpired.Received, c => c.Saga.ContactDeadline(tracking.ContactTimeout) <= time.GetUtcNow())

@@ -341,8 +341,10 @@ public class ReplicationStateMachineTests
         host.Store.ChangeIdsByVm["demo-vm-2"] = new() { ["disk-0"] = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/3" };
         await host.StartJob("job-404", vm: "demo-vm-2");
         await host.WaitFor("job-404", j => j.Status == StatusMapping.Pending);
+        await host.Observe(Doc("job-404", ReplicationStage.Discover, VmaJobStatus.Preparing, 0, host.Time.GetUtcNow()));
+        await host.WaitFor("job-404", j => j.LastContactAt is not null);
 
-        await host.PollFailed("job-404", unknown: true);
+        await host.PollFailed("job-404", host.Time.GetUtcNow().AddMilliseconds(1), unknown: true);
         await host.WaitFor("job-404", j => j.ConsecutivePollFailures == 1);
 
         var starts = host.Harness.Published.Select<StartVmaReplication>().Where(m => m.Context.Message.JobId == "job-404").ToList();
@@ -350,6 +352,42 @@ public class ReplicationStateMachineTests
         Assert.All(starts, s => Assert.Equal("aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/3", s.Context.Message.PreviousChangeIds["disk-0"]));
         Assert.All(starts, s => Assert.Equal("demo-vm-2", s.Context.Message.Vm.Name));
         Assert.Contains(host.Store.LogOf("job-404"), l => l.EventKind == "vma-restarted");
+    }
+
+    [Fact]
+    public async Task A_job_the_VMA_has_not_heard_of_yet_right_after_its_start_is_polled_on_as_if_nothing_failed()
+    {
+        var time = new FakeTimeProvider(T0);
+        await using var host = await StartAsync(time: time);
+        await host.StartJob("job-overtaken");
+        await host.WaitFor("job-overtaken", j => j.Status == StatusMapping.Pending);
+
+        // The first poll overtook the start request (a wave of starts): the VMA answers 404 within the start grace.
+        time.Advance(TimeSpan.FromSeconds(2));
+        await host.PollFailed("job-overtaken", time.GetUtcNow(), unknown: true);
+        var job = await host.Settle("job-overtaken");
+
+        Assert.Equal(0, job.ConsecutivePollFailures);
+        Assert.Equal(T0 + TimeSpan.FromSeconds(2), job.NextPollAt);
+        Assert.Single(host.Harness.Published.Select<StartVmaReplication>(), m => m.Context.Message.JobId == "job-overtaken");
+        Assert.DoesNotContain(host.Store.LogOf("job-overtaken"), l => l.EventKind is "vma-restarted" or "poll-failed");
+    }
+
+    [Fact]
+    public async Task A_job_the_VMA_never_heard_of_gets_its_start_again_once_the_start_grace_is_over()
+    {
+        var time = new FakeTimeProvider(T0);
+        await using var host = await StartAsync(new() { ["Tracking:StartGrace"] = "00:00:20" }, time);
+        await host.StartJob("job-lost-start");
+        await host.WaitFor("job-lost-start", j => j.Status == StatusMapping.Pending);
+
+        time.Advance(TimeSpan.FromSeconds(20));
+        await host.PollFailed("job-lost-start", time.GetUtcNow(), unknown: true);
+        await host.WaitFor("job-lost-start", j => j.ConsecutivePollFailures == 1);
+
+        await host.WaitForLog("job-lost-start", l => l.EventKind == "vma-restarted");
+        await host.Settle("job-lost-start");
+        Assert.Equal(2, host.Harness.Published.Select<StartVmaReplication>().Count(m => m.Context.Message.JobId == "job-lost-start"));
     }
 
     [Fact]
