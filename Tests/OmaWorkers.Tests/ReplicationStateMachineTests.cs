@@ -34,8 +34,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-happy");
-        var job = await host.WaitFor("job-happy", j => j.Status == StatusMapping.Pending);
+        var job = await host.StartPendingJob("job-happy");
         Assert.Equal(T0 + TimeSpan.FromSeconds(2), job.NextPollAt);
         Assert.True(await host.Harness.Published.Any<StartVmaReplication>(m => m.Context.Message.JobId == "job-happy"));
 
@@ -83,8 +82,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-dup");
-        await host.WaitFor("job-dup", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-dup");
 
         time.Advance(TimeSpan.FromSeconds(1));
         var at60 = time.GetUtcNow();
@@ -113,8 +111,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-throttle");
-        await host.WaitFor("job-throttle", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-throttle");
         time.Advance(TimeSpan.FromSeconds(1));
         await host.Observe(Doc("job-throttle", ReplicationStage.Transfer, VmaJobStatus.Streaming, 40, time.GetUtcNow()));
         var before = await host.WaitFor("job-throttle", j => j.ProgressPercent == 40m);
@@ -132,8 +129,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-backoff");
-        await host.WaitFor("job-backoff", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-backoff");
 
         var expectedDelays = new[] { 2, 2, 4, 8, 16, 30, 30 };
         for (var i = 0; i < expectedDelays.Length; i++)
@@ -163,8 +159,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-redelivered");
-        await host.WaitFor("job-redelivered", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-redelivered");
 
         time.Advance(TimeSpan.FromSeconds(1));
         var first = time.GetUtcNow();
@@ -186,8 +181,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-held");
-        await host.WaitFor("job-held", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-held");
 
         // Each poll is asked at RequestedAt and times out 10 s later.
         var expected = new[] { (Requested: 0, Next: 2), (Requested: 10, Next: 12), (Requested: 20, Next: 30 + 4), (Requested: 34, Next: 44 + 8) };
@@ -232,8 +226,7 @@ public class ReplicationStateMachineTests
             ["Tracking:ContactTimeout"] = "00:00:01.500",
             ["Tracking:WriteMinInterval"] = "00:00:00.100",
         });
-        await host.StartJob("job-alive");
-        await host.WaitFor("job-alive", j => j.Status is StatusMapping.Pending);
+        await host.StartPendingJob("job-alive");
 
         var started = DateTimeOffset.UtcNow;
         var percent = 0;
@@ -257,8 +250,7 @@ public class ReplicationStateMachineTests
     public async Task Cancel_fails_the_job_and_asks_the_VMA_to_stop()
     {
         await using var host = await StartAsync();
-        await host.StartJob("job-cancel");
-        await host.WaitFor("job-cancel", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-cancel");
         await host.Observe(Doc("job-cancel", ReplicationStage.Transfer, VmaJobStatus.Streaming, 20, host.Time.GetUtcNow()));
         await host.WaitFor("job-cancel", j => j.Status == StatusMapping.Streaming);
 
@@ -281,8 +273,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-vma-fail");
-        await host.WaitFor("job-vma-fail", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-vma-fail");
         time.Advance(TimeSpan.FromSeconds(1));
         await host.Observe(Doc("job-vma-fail", ReplicationStage.Transfer, VmaJobStatus.Failed, 70, time.GetUtcNow(), error: "target write failed: disk full"));
 
@@ -299,8 +290,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-final");
-        await host.WaitFor("job-final", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-final");
         time.Advance(TimeSpan.FromSeconds(1));
         await host.Observe(Doc("job-final", ReplicationStage.PersistChangeIDs, VmaJobStatus.Succeeded, 100, time.GetUtcNow()));
         await host.WaitFor("job-final", j => j.Status == StatusMapping.Completed);
@@ -339,8 +329,7 @@ public class ReplicationStateMachineTests
     {
         await using var host = await StartAsync();
         host.Store.ChangeIdsByVm["demo-vm-2"] = new() { ["disk-0"] = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/3" };
-        await host.StartJob("job-404", vm: "demo-vm-2");
-        await host.WaitFor("job-404", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-404", vm: "demo-vm-2");
         await host.Observe(Doc("job-404", ReplicationStage.Discover, VmaJobStatus.Preparing, 0, host.Time.GetUtcNow()));
         await host.WaitFor("job-404", j => j.LastContactAt is not null);
 
@@ -359,8 +348,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-overtaken");
-        await host.WaitFor("job-overtaken", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-overtaken");
 
         // The first poll overtook the start request (a wave of starts): the VMA answers 404 within the start grace.
         time.Advance(TimeSpan.FromSeconds(2));
@@ -378,8 +366,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(new() { ["Tracking:StartGrace"] = "00:00:20" }, time);
-        await host.StartJob("job-lost-start");
-        await host.WaitFor("job-lost-start", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-lost-start");
 
         time.Advance(TimeSpan.FromSeconds(20));
         await host.PollFailed("job-lost-start", time.GetUtcNow(), unknown: true);
@@ -395,8 +382,7 @@ public class ReplicationStateMachineTests
     {
         await using var host = await StartAsync();
         host.Store.ChangeIdsByVm["demo-vm-3"] = new() { ["disk-0"] = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/3" };
-        await host.StartJob("job-full", vm: "demo-vm-3", sync: SyncType.Full);
-        await host.WaitFor("job-full", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-full", vm: "demo-vm-3", sync: SyncType.Full);
 
         var start = host.Harness.Published.Select<StartVmaReplication>().Single(m => m.Context.Message.JobId == "job-full").Context.Message;
         Assert.Empty(start.PreviousChangeIds);
@@ -408,8 +394,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-disk-fail");
-        await host.WaitFor("job-disk-fail", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-disk-fail");
         await host.Settle("job-disk-fail");
         host.Store.FailDiskWrites = 1;
 
@@ -431,8 +416,7 @@ public class ReplicationStateMachineTests
     {
         var time = new FakeTimeProvider(T0);
         await using var host = await StartAsync(time: time);
-        await host.StartJob("job-jump");
-        await host.WaitFor("job-jump", j => j.Status == StatusMapping.Pending);
+        await host.StartPendingJob("job-jump");
         time.Advance(TimeSpan.FromSeconds(1));
         await host.Observe(Doc("job-jump", ReplicationStage.EnableCBT, VmaJobStatus.Preparing, 0, time.GetUtcNow()));
         await host.WaitFor("job-jump", j => j.CurrentOperation == "EnableCBT");

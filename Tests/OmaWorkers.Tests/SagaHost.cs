@@ -85,6 +85,13 @@ public sealed class SagaHost : IAsyncDisposable
     public Task StartJob(string jobId, string vm = "demo-vm-1", SyncType sync = SyncType.Auto) =>
         Harness.Bus.Publish(new StartReplication { JobId = jobId, VmaUrl = "http://vma.test:8080", Vm = new VmReference { Name = vm }, SyncType = sync });
 
+    /// <summary>Publishes the job's start and waits until its saga is pending.</summary>
+    public async Task<ReplicationState> StartPendingJob(string jobId, string vm = "demo-vm-1", SyncType sync = SyncType.Auto)
+    {
+        await StartJob(jobId, vm, sync);
+        return await WaitFor(jobId, j => j.Status == StatusMapping.Pending);
+    }
+
     public Task Observe(ReplicationProgress progress, DateTimeOffset? at = null) =>
         Harness.Bus.Publish(new ProgressObserved { JobId = progress.JobId, Progress = progress, ObservedAt = at ?? Time.GetUtcNow() });
 
