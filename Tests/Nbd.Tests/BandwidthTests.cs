@@ -37,8 +37,8 @@ public sealed class BandwidthTests(NbdAgentFactory factory) : IClassFixture<NbdA
 
         Assert.Equal(size, landed);
         // 4 s ± 5 % (the lower bound is the limiter's promise; the upper one needs a process not starved: a stall longer
-        // than the bucket's 0.4 s of slack loses the rest of it, see the project's ThreadPoolMinThreads; and late refill
-        // ticks lost 20 % before the limiter refilled by elapsed time). Flush-behind on or off: the copy does not wait
+        // than the bucket's 0.4 s of slack loses the rest of it, see the test projects' ThreadPoolMinThreads; and late refill
+        // ticks lost rate before the limiter refilled by elapsed time). Flush-behind on or off: the copy does not wait
         // for its flushes.
         Assert.InRange(clock.Elapsed.TotalSeconds, 4.0 * 0.95, 4.0 * 1.05);
     }
