@@ -1,3 +1,5 @@
+using Migration.Oma.Persistence;
+
 namespace Migration.Oma;
 
 /// <summary>
@@ -59,6 +61,26 @@ public sealed class TrackingOptions
     /// could claim the job.
     /// </summary>
     public TimeSpan PollClaimGuard => PollInterval / 4;
+
+    /// <summary>
+    /// A job whose next poll has been due for longer than this is one the saga is behind on: the answers since wait in
+    /// its queue, and the job is polled only every <see cref="BehindPollInterval"/> until the saga catches up. Three
+    /// intervals: a healthy job lags at most one (a throttled answer leaves its next poll where it was).
+    /// </summary>
+    public TimeSpan BehindAfter { get; set; } = TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// How often a job the saga is behind on (<see cref="BehindAfter"/>) is polled; <see cref="PollInterval"/> or less
+    /// turns the hold off.
+    /// </summary>
+    public TimeSpan BehindPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The hold of a sweep at <paramref name="now"/>: a claim ends <see cref="PollClaimLease"/> after its sweep.</summary>
+    public BehindHold BehindHoldAt(DateTimeOffset now)
+    {
+        var wait = BehindPollInterval - PollClaimLease;
+        return new BehindHold(now - BehindAfter, BehindPollInterval > PollInterval ? now - wait : now);
+    }
 
     /// <summary>Most polls one sweep publishes.</summary>
     public int SweepBatchSize { get; set; } = 10_000;

@@ -76,7 +76,7 @@ public sealed class PollSweepJob(
         // a poll answered in time writes nothing to end it; a poll that outlives it extends it. From now, not from the
         // firing's stamp: a sweep that fell behind runs the next one right after it.
         var until = ClaimTime.Truncate(now + tracking.Value.PollClaimLease);
-        var due = await store.ClaimDueAsync(horizon, now, until, tracking.Value.SweepBatchSize, cancellationToken);
+        var due = await store.ClaimDueAsync(horizon, now, until, tracking.Value.BehindHoldAt(now), tracking.Value.SweepBatchSize, cancellationToken);
         knownActiveJobs.Record(due, now);
         var admitted = recentPolls.Admit(due, now);
         try

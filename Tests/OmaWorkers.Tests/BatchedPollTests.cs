@@ -239,7 +239,8 @@ public sealed class BatchedPollTests : IAsyncLifetime
     /// <summary>The polls here carry no claim (as during a database outage): the claim store is never asked.</summary>
     sealed class UnusedClaims : IPollSweepStore
     {
-        public Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<DuePoll>> ClaimDueAsync(
+            DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, BehindHold hold, int limit, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("not in these tests");
 
         public Task<bool> ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken) =>

@@ -26,14 +26,14 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
         await TestJobs.InsertAsync(repository, Due("later", StatusMapping.Streaming, now.AddSeconds(5)));
         var until = now.AddSeconds(16);
 
-        var first = await claims.ClaimDueAsync(now, now, until, 100, None);
-        var whileClaimed = await claims.ClaimDueAsync(now.AddSeconds(2), now.AddSeconds(2), until.AddSeconds(2), 100, None);
+        var first = await claims.ClaimDueAsync(now, now, until, Open(now), 100, None);
+        var whileClaimed = await claims.ClaimDueAsync(now.AddSeconds(2), now.AddSeconds(2), until.AddSeconds(2), Open(now.AddSeconds(2)), 100, None);
         await claims.ReleaseAsync("a", until.AddSeconds(1), now.AddSeconds(2), None); // not its claim: stays
-        var wrongRelease = await claims.ClaimDueAsync(now.AddSeconds(3), now.AddSeconds(3), until.AddSeconds(3), 100, None);
+        var wrongRelease = await claims.ClaimDueAsync(now.AddSeconds(3), now.AddSeconds(3), until.AddSeconds(3), Open(now.AddSeconds(3)), 100, None);
         await claims.ReleaseAsync("a", until, now.AddSeconds(4), None);
-        var beforeReleased = await claims.ClaimDueAsync(now.AddSeconds(4), now.AddSeconds(3.5), until.AddSeconds(3), 100, None);
-        var afterRelease = await claims.ClaimDueAsync(now.AddSeconds(4), now.AddSeconds(4), until.AddSeconds(4), 100, None);
-        var afterExpiry = await claims.ClaimDueAsync(until.AddSeconds(1), until, until.AddSeconds(16), 100, None);
+        var beforeReleased = await claims.ClaimDueAsync(now.AddSeconds(4), now.AddSeconds(3.5), until.AddSeconds(3), Open(now.AddSeconds(3.5)), 100, None);
+        var afterRelease = await claims.ClaimDueAsync(now.AddSeconds(4), now.AddSeconds(4), until.AddSeconds(4), Open(now.AddSeconds(4)), 100, None);
+        var afterExpiry = await claims.ClaimDueAsync(until.AddSeconds(1), until, until.AddSeconds(16), Open(until), 100, None);
 
         Assert.Equal(["a", "b"], first.Select(d => d.JobId).Order());
         Assert.All(first, d => Assert.Equal("https://vma.example:443", d.VmaUrl));
@@ -57,11 +57,39 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
             await TestJobs.InsertAsync(repository, Due($"job-{i}", StatusMapping.Streaming, now.AddSeconds(-i)));
         }
 
-        var two = await claims.ClaimDueAsync(now, now, now.AddSeconds(16), 2, None);
-        var rest = await claims.ClaimDueAsync(now, now, now.AddSeconds(16), 100, None);
+        var two = await claims.ClaimDueAsync(now, now, now.AddSeconds(16), Open(now), 2, None);
+        var rest = await claims.ClaimDueAsync(now, now, now.AddSeconds(16), Open(now), 100, None);
 
         Assert.Equal(["job-3", "job-4"], two.Select(d => d.JobId).Order());
         Assert.Equal(["job-0", "job-1", "job-2"], rest.Select(d => d.JobId).Order());
+    }
+
+    [Theory]
+    [ClassData(typeof(Providers))]
+    public async Task A_job_the_saga_is_behind_on_is_claimed_only_once_its_last_claim_ended_long_enough_ago(DatabaseProvider provider)
+    {
+        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
+        var repository = services.GetRequiredService<ReplicationStateRepository>();
+        var claims = services.GetRequiredService<IPollSweepStore>();
+        var now = TestJobs.Now;
+        await TestJobs.InsertAsync(repository, Due("current", StatusMapping.Streaming, now.AddSeconds(-1)));
+        await TestJobs.InsertAsync(repository, Due("behind-polled-lately", StatusMapping.Streaming, now.AddSeconds(-8)));
+        await TestJobs.InsertAsync(repository, Due("behind-polled-long-ago", StatusMapping.Streaming, now.AddSeconds(-8)));
+        var earlier = now.AddSeconds(-12);
+        var earlierClaim = now.AddSeconds(-11);
+        await claims.ClaimDueAsync(now, earlier, earlierClaim, Open(earlier), 100, None);
+        await claims.ReleaseAsync("current", earlierClaim, now.AddSeconds(-0.2), None);
+        await claims.ReleaseAsync("behind-polled-lately", earlierClaim, now.AddSeconds(-0.2), None);
+        await claims.ReleaseAsync("behind-polled-long-ago", earlierClaim, now.AddSeconds(-8.5), None);
+        await TestJobs.InsertAsync(repository, Due("behind-never-polled", StatusMapping.Pending, now.AddSeconds(-20)));
+        var hold = new BehindHold(DueBy: now.AddSeconds(-6), LastClaimEndedBy: now.AddSeconds(-8.2));
+
+        var claimed = await claims.ClaimDueAsync(now, now, now.AddSeconds(1.8), hold, 100, None);
+        var later = now.AddSeconds(8.1);
+        var onceHeldLongEnough = await claims.ClaimDueAsync(later, later, later.AddSeconds(1.8), new BehindHold(later.AddSeconds(-6), later.AddSeconds(-8.2)), 100, None);
+
+        Assert.Equal(["behind-never-polled", "behind-polled-long-ago", "current"], claimed.Select(d => d.JobId).Order());
+        Assert.Equal(["behind-polled-lately"], onceHeldLongEnough.Select(d => d.JobId));
     }
 
     [Theory]
@@ -83,6 +111,9 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
 
         Assert.Equal(["never-heard", "silent"], overdue.Order());
     }
+
+    /// <summary>A hold that holds nothing back at <paramref name="now"/>.</summary>
+    private static BehindHold Open(DateTimeOffset now) => new(now, now);
 
     private static OmaWorkers.Saga.ReplicationState Due(string id, string status, DateTimeOffset nextPollAt)
     {

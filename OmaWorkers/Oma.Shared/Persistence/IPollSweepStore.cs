@@ -13,9 +13,11 @@ public interface IPollSweepStore
 {
     /// <summary>
     /// Claims up to <paramref name="limit"/> live jobs due by <paramref name="dueBy"/> that have no poll in flight at
-    /// <paramref name="now"/>, until <paramref name="until"/>, and returns them.
+    /// <paramref name="now"/> and that <paramref name="hold"/> does not hold back, until <paramref name="until"/>, and
+    /// returns them.
     /// </summary>
-    Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DuePoll>> ClaimDueAsync(
+        DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, BehindHold hold, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves the end of the claim <paramref name="until"/> of a job to <paramref name="releasedAt"/> (earlier: a

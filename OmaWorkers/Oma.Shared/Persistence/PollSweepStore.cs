@@ -6,13 +6,22 @@ namespace Migration.Oma.Persistence;
 /// <summary>Dapper implementation of <see cref="IPollSweepStore"/>.</summary>
 public sealed class PollSweepStore(DbConnectionFactory connections, SqlDialect dialect) : IPollSweepStore
 {
-    public async Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<DuePoll>> ClaimDueAsync(
+        DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, BehindHold hold, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         await using var connection = await connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         var rows = await connection.QueryAsync<DuePollRow>(new CommandDefinition(
             dialect.ClaimDuePolls,
-            new { DueBy = dialect.Time(dueBy), Now = dialect.Time(now), Until = dialect.Time(until), Limit = limit },
+            new
+            {
+                DueBy = dialect.Time(dueBy),
+                Now = dialect.Time(now),
+                Until = dialect.Time(until),
+                BehindDueBy = dialect.Time(hold.DueBy),
+                LastClaimEndedBy = dialect.Time(hold.LastClaimEndedBy),
+                Limit = limit,
+            },
             cancellationToken: cancellationToken)).ConfigureAwait(false);
         return rows.Select(r => new DuePoll(r.JobId, r.VmaUrl)).ToArray();
     }

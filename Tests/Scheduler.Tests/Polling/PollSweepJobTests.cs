@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Migration.Contracts;
 using Migration.Oma;
+using Migration.Oma.Persistence;
 using Migration.Scheduler.Polling;
 using Migration.Tests.Scheduler.Support;
 
@@ -74,6 +75,18 @@ public sealed class PollSweepJobTests : IAsyncLifetime
 
         Assert.Equal(0, await Sweep());
         Assert.Empty(Harness.Published.Select<PollProgress>());
+    }
+
+    [Fact]
+    public async Task A_sweep_holds_back_jobs_due_for_three_intervals_until_ten_seconds_after_their_last_poll_began()
+    {
+        await Sweep();
+        _tracking.BehindPollInterval = _tracking.PollInterval;
+        await Sweep();
+
+        // A claim ends 1.8 s after its sweep: ended 8.2 s ago is a poll begun 10 s ago.
+        Assert.Equal(new BehindHold(Start.AddSeconds(-6), Start - TimeSpan.FromMilliseconds(8200)), _queries.Holds[0]);
+        Assert.Equal(Start, _queries.Holds[1].LastClaimEndedBy); // no longer than the interval: nothing held back
     }
 
     [Fact]

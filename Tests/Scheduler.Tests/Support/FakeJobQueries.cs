@@ -15,6 +15,9 @@ public sealed class FakeJobQueries : IJobQueries, IPollSweepStore
     /// <summary>Every <c>now</c> the sweep asked with, and its limit.</summary>
     public List<(DateTimeOffset Now, int Limit)> Calls { get; } = [];
 
+    /// <summary>The hold each claim was asked with.</summary>
+    public List<BehindHold> Holds { get; } = [];
+
     public int CallCount { get { lock (_gate) { return Calls.Count; } } }
 
     /// <summary>Most sweeps that were inside the query at the same moment.</summary>
@@ -79,8 +82,16 @@ public sealed class FakeJobQueries : IJobQueries, IPollSweepStore
     }
 
     /// <summary>The sweep's claim, answered as the read it replaced: every due job (claims are the database's to test).</summary>
-    public Task<IReadOnlyList<DuePoll>> ClaimDueAsync(DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, int limit, CancellationToken cancellationToken) =>
-        GetDuePollsAsync(dueBy, limit, cancellationToken);
+    public Task<IReadOnlyList<DuePoll>> ClaimDueAsync(
+        DateTimeOffset dueBy, DateTimeOffset now, DateTimeOffset until, BehindHold hold, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Holds.Add(hold);
+        }
+
+        return GetDuePollsAsync(dueBy, limit, cancellationToken);
+    }
 
     public Task<bool> ReleaseAsync(string jobId, DateTimeOffset until, DateTimeOffset releasedAt, CancellationToken cancellationToken) => Task.FromResult(true);
 

@@ -221,9 +221,14 @@ public abstract class SqlDialect
     /// <summary>No poll of the job in flight: never claimed, released, or the claim outlived its poll.</summary>
     protected const string Unclaimed = "(poll_claimed_until IS NULL OR poll_claimed_until <= @Now)";
 
+    /// <summary>Not a job the saga is behind on (<see cref="BehindHold"/>), or one whose hold has passed.</summary>
+    protected const string NotHeldBack =
+        "(next_poll_at > @BehindDueBy OR poll_claimed_until IS NULL OR poll_claimed_until <= @LastClaimEndedBy)";
+
     /// <summary>
-    /// Claims the jobs due by <c>@DueBy</c> that have no poll in flight at <c>@Now</c> until <c>@Until</c> and returns them (<c>JobId</c>, <c>VmaUrl</c>):
-    /// the claim is what keeps a second poll of a job from starting anywhere while the first still waits for the VMA.
+    /// Claims the jobs due by <c>@DueBy</c> that have no poll in flight at <c>@Now</c> and are not held back
+    /// (<see cref="NotHeldBack"/>) until <c>@Until</c> and returns them (<c>JobId</c>, <c>VmaUrl</c>): the claim is what
+    /// keeps a second poll of a job from starting anywhere while the first still waits for the VMA.
     /// </summary>
     public string ClaimDuePolls { get => field ??= BuildClaimDuePolls(); }
 
@@ -243,7 +248,7 @@ public abstract class SqlDialect
 
     protected virtual string BuildClaimDuePolls() =>
         "UPDATE replication_jobs SET poll_claimed_until = @Until WHERE id IN (" +
-        SelectTop("@Limit", $"id FROM replication_jobs WHERE {DueCondition} AND {Unclaimed} ORDER BY next_poll_at, id") +
+        SelectTop("@Limit", $"id FROM replication_jobs WHERE {DueCondition} AND {Unclaimed} AND {NotHeldBack} ORDER BY next_poll_at, id") +
         $") AND {Unclaimed} RETURNING id AS JobId, vma_url AS VmaUrl";
 
     /// <summary>The seed's "Active replication jobs", over every live status (the seed's list left out two of them).</summary>

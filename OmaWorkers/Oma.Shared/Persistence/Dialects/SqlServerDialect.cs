@@ -28,7 +28,7 @@ public sealed class SqlServerDialect : SqlDialect
     /// </summary>
     protected override string BuildClaimDuePolls() =>
         "WITH due AS (SELECT TOP (@Limit) id, vma_url, poll_claimed_until FROM replication_jobs WITH (UPDLOCK, READPAST, ROWLOCK) " +
-        $"WHERE {DueCondition} AND {Unclaimed} ORDER BY next_poll_at, id) " +
+        $"WHERE {DueCondition} AND {Unclaimed} AND {NotHeldBack} ORDER BY next_poll_at, id) " +
         "UPDATE due SET poll_claimed_until = @Until OUTPUT inserted.id AS JobId, inserted.vma_url AS VmaUrl;";
 
     protected override string SelectPage(string rest) => $"SELECT {rest} OFFSET @Offset ROWS FETCH NEXT @Limit ROWS ONLY";
