@@ -21,6 +21,8 @@ public static class PollSchedulerSetup
                 "Tracking:PollSpreadWindow must be shorter than Tracking:PollInterval, and Tracking:PollSpreadSlots at least 1")
             .Validate(t => t.PollBatchSize is >= 1 and <= TrackingOptions.MaxPollBatchSize,
                 $"Tracking:PollBatchSize must be from 1 (one poll per job) to {TrackingOptions.MaxPollBatchSize} (the VMA's batch limit)")
+            .Validate(t => t.EffectiveBehindAfter >= t.PollInterval * 2,
+                "Tracking:BehindAfter must be at least two Tracking:PollInterval: a healthy job whose last answer was throttled is one interval behind")
             .ValidateOnStart();
         services.AddOptions<QuartzStoreOptions>().Bind(configuration.GetSection(QuartzStoreOptions.Section));
         services.TryAddSingleton(TimeProvider.System);

@@ -64,22 +64,27 @@ public sealed class TrackingOptions
 
     /// <summary>
     /// A job whose next poll has been due for longer than this is one the saga is behind on: the answers since wait in
-    /// its queue, and the job is polled only every <see cref="BehindPollInterval"/> until the saga catches up. Three
-    /// intervals: a healthy job lags at most one (a throttled answer leaves its next poll where it was).
+    /// its queue, and the job is polled only every <see cref="EffectiveBehindPollInterval"/> until the saga catches up.
+    /// Unset: three intervals (a healthy job lags at most one: a throttled answer leaves its next poll where it was); at
+    /// least two.
     /// </summary>
-    public TimeSpan BehindAfter { get; set; } = TimeSpan.FromSeconds(6);
+    public TimeSpan? BehindAfter { get; set; }
 
     /// <summary>
-    /// How often a job the saga is behind on (<see cref="BehindAfter"/>) is polled; <see cref="PollInterval"/> or less
-    /// turns the hold off.
+    /// How often a job the saga is behind on (<see cref="EffectiveBehindAfter"/>) is polled. Unset: five intervals;
+    /// <see cref="PollInterval"/> or less turns the hold off.
     /// </summary>
-    public TimeSpan BehindPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan? BehindPollInterval { get; set; }
+
+    public TimeSpan EffectiveBehindAfter => BehindAfter ?? PollInterval * 3;
+
+    public TimeSpan EffectiveBehindPollInterval => BehindPollInterval ?? PollInterval * 5;
 
     /// <summary>The hold of a sweep at <paramref name="now"/>: a claim ends <see cref="PollClaimLease"/> after its sweep.</summary>
     public BehindHold BehindHoldAt(DateTimeOffset now)
     {
-        var wait = BehindPollInterval - PollClaimLease;
-        return new BehindHold(now - BehindAfter, BehindPollInterval > PollInterval ? now - wait : now);
+        var every = EffectiveBehindPollInterval;
+        return new BehindHold(now - EffectiveBehindAfter, every > PollInterval ? now - (every - PollClaimLease) : now);
     }
 
     /// <summary>Most polls one sweep publishes.</summary>

@@ -78,15 +78,19 @@ public sealed class PollSweepJobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_sweep_holds_back_jobs_due_for_three_intervals_until_ten_seconds_after_their_last_poll_began()
+    public async Task A_sweep_holds_back_jobs_due_for_three_intervals_until_five_intervals_after_their_last_poll_began()
     {
+        await Sweep();
+        _tracking.BehindAfter = TimeSpan.FromSeconds(20);
+        _tracking.BehindPollInterval = TimeSpan.FromSeconds(30);
         await Sweep();
         _tracking.BehindPollInterval = _tracking.PollInterval;
         await Sweep();
 
         // A claim ends 1.8 s after its sweep: ended 8.2 s ago is a poll begun 10 s ago.
         Assert.Equal(new BehindHold(Start.AddSeconds(-6), Start - TimeSpan.FromMilliseconds(8200)), _queries.Holds[0]);
-        Assert.Equal(Start, _queries.Holds[1].LastClaimEndedBy); // no longer than the interval: nothing held back
+        Assert.Equal(new BehindHold(Start.AddSeconds(-20), Start - TimeSpan.FromMilliseconds(28200)), _queries.Holds[1]);
+        Assert.Equal(Start, _queries.Holds[2].LastClaimEndedBy); // no longer than the interval: nothing held back
     }
 
     [Fact]
