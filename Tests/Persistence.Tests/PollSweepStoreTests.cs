@@ -16,9 +16,8 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
     [ClassData(typeof(Providers))]
     public async Task A_claimed_job_is_not_claimed_again_until_its_claim_is_released_or_expires(DatabaseProvider provider)
     {
-        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
-        var repository = services.GetRequiredService<ReplicationStateRepository>();
-        var claims = services.GetRequiredService<IPollSweepStore>();
+        await using var database = await OpenAsync(provider);
+        var (repository, claims) = (database.Repository, database.Claims);
         var now = TestJobs.Now;
         await TestJobs.InsertAsync(repository, Due("a", StatusMapping.Streaming, now.AddSeconds(-2)));
         await TestJobs.InsertAsync(repository, Due("b", StatusMapping.Pending, now.AddSeconds(-1)));
@@ -48,9 +47,8 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
     [ClassData(typeof(Providers))]
     public async Task A_claim_takes_at_most_the_limit(DatabaseProvider provider)
     {
-        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
-        var repository = services.GetRequiredService<ReplicationStateRepository>();
-        var claims = services.GetRequiredService<IPollSweepStore>();
+        await using var database = await OpenAsync(provider);
+        var (repository, claims) = (database.Repository, database.Claims);
         var now = TestJobs.Now;
         for (var i = 0; i < 5; i++)
         {
@@ -68,9 +66,8 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
     [ClassData(typeof(Providers))]
     public async Task A_job_the_saga_is_behind_on_is_claimed_only_once_its_last_claim_ended_long_enough_ago(DatabaseProvider provider)
     {
-        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
-        var repository = services.GetRequiredService<ReplicationStateRepository>();
-        var claims = services.GetRequiredService<IPollSweepStore>();
+        await using var database = await OpenAsync(provider);
+        var (repository, claims) = (database.Repository, database.Claims);
         var now = TestJobs.Now;
         await TestJobs.InsertAsync(repository, Due("current", StatusMapping.Streaming, now.AddSeconds(-1)));
         await TestJobs.InsertAsync(repository, Due("behind-polled-lately", StatusMapping.Streaming, now.AddSeconds(-8)));
@@ -96,9 +93,8 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
     [ClassData(typeof(Providers))]
     public async Task Overdue_jobs_are_live_jobs_without_contact_since_the_cutoff(DatabaseProvider provider)
     {
-        await using var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
-        var repository = services.GetRequiredService<ReplicationStateRepository>();
-        var claims = services.GetRequiredService<IPollSweepStore>();
+        await using var database = await OpenAsync(provider);
+        var (repository, claims) = (database.Repository, database.Claims);
         var now = TestJobs.Now;
         await TestJobs.InsertAsync(repository, Contacted("silent", StatusMapping.Streaming, now.AddMinutes(-6)));
         await TestJobs.InsertAsync(repository, Contacted("talking", StatusMapping.Streaming, now.AddSeconds(-2)));
@@ -110,6 +106,12 @@ public sealed class PollSweepStoreTests(TestDatabases fixture)
         var overdue = await claims.GetOverdueAsync(now.AddMinutes(-5), 100, None);
 
         Assert.Equal(["never-heard", "silent"], overdue.Order());
+    }
+
+    private async Task<SweepDatabase> OpenAsync(DatabaseProvider provider)
+    {
+        var services = DatabaseServices.Services(await fixture.FreshAsync(provider));
+        return new SweepDatabase(services, services.GetRequiredService<ReplicationStateRepository>(), services.GetRequiredService<IPollSweepStore>());
     }
 
     /// <summary>A hold that holds nothing back at <paramref name="now"/>.</summary>
