@@ -36,6 +36,7 @@ public static class PipelineLoad
             PollBatch = args.PollBatch(),
             WaveOnly = args.Flag("wave"),
             Repository = args.Option("repo") ?? FindRepository(),
+            HostsDirectory = args.Option("hosts") is { } hosts ? Path.GetFullPath(hosts) : null,
         };
 
         var run = settings.Transport == BusTransport.RabbitMq ? new RabbitRun(settings) { Keep = args.Flag("keep") } : (PipelineRun)new InMemoryRun(settings) { Keep = args.Flag("keep") };
@@ -109,7 +110,14 @@ public sealed class PipelineSettings
     public const string Cap = "1KiB";
     public const string StageDelay = "00:00:00.050";
 
-    public string HostDll(string host) => Path.Combine(Repository, host, "bin", "Release", "net10.0", host + ".dll");
+    /// <summary>--hosts DIR: run each host from DIR/&lt;Host&gt;/&lt;Host&gt;.dll (as `dotnet publish -o DIR/&lt;Host&gt;` leaves it) instead of the Release build.</summary>
+    public string? HostsDirectory { get; init; }
+
+    public string HostDll(string host) => HostsDirectory is { } published
+        ? Path.Combine(published, host, host + ".dll")
+        : Path.Combine(Repository, host, "bin", "Release", "net10.0", host + ".dll");
+
+    public string HostsText => HostsDirectory is { } published ? $"published in {published}" : "from the Release build";
 
     /// <summary>
     /// The VMA: one VM per job (one job at a time per VM), every job running at once, tiny disks moved at 1 KiB/s so each
@@ -235,6 +243,7 @@ public abstract class PipelineRun(PipelineSettings settings) : IAsyncDisposable
         new[]
         {
             $"Start-up wave: {Settings.Jobs} StartReplication at once on {what} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)",
+            $"hosts: each `dotnet <Host>.dll` {Settings.HostsText}",
             $"machine: {Environment.ProcessorCount} cores; load average {ProcStats.LoadAverage()} at the end",
             Wave!.Line,
             stages,
@@ -629,7 +638,7 @@ public sealed class RabbitRun(PipelineSettings settings) : PipelineRun(settings)
         var text = new List<string>
         {
             $"Pipeline benchmark: {n} concurrent simulated jobs on RabbitMQ + PostgreSQL ({w.Start.At:yyyy-MM-dd HH:mm} UTC)",
-            "processes: VmaAgent, OmaWorkers x1, Scheduler x1 (Quartz AdoNet store on PostgreSQL, clustered), each `dotnet <Host>.dll` from the Release build",
+            "processes: VmaAgent, OmaWorkers x1, Scheduler x1 (Quartz AdoNet store on PostgreSQL, clustered), each `dotnet <Host>.dll` " + Settings.HostsText,
             $"jobs: VMA with {n} simulated VMs, MaxConcurrentJobs {n}, {PipelineSettings.DiskSize} disks (1-3 per VM), BlockSize {PipelineSettings.BlockSize}, ExtentSize {PipelineSettings.ExtentSize}, cap {PipelineSettings.Cap}/s per job, StageDelay 50 ms",
             $"tracking: {Settings.TrackingText}",
             $"servers: private PostgreSQL 15 (fsync=off, synchronous_commit=off) and RabbitMQ (scripts/servers.sh), own vhost and database {runId}",
