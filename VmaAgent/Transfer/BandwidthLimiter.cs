@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace Migration.VmaAgent.Transfer;
 
 /// <summary>
-/// Holds one job's disks together to a byte rate with a token bucket refilled every <see cref="Period"/>. The bucket
+/// Holds one job's disks together to a byte rate with a token bucket refilled every <see cref="RefillPeriod"/>. The bucket
 /// starts empty (no burst at the start) and holds 0.4 s worth (or one request, if larger): enough
 /// that requests still busy when a refill comes do not lose their share, small enough that no 10-second window carries more than 4 %
 /// over the rate.
@@ -16,9 +16,12 @@ namespace Migration.VmaAgent.Transfer;
 /// </remarks>
 public sealed class BandwidthLimiter : IAsyncDisposable
 {
-    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan ShortestPeriod = TimeSpan.FromMilliseconds(25);
 
     private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>Refills per largest request: a request waits at most a tenth of its own time past its due.</summary>
+    private const int RefillsPerRequest = 10;
 
     private readonly TokenBucketRateLimiter? _bucket;
     private readonly ITimer? _refill;
@@ -36,25 +39,48 @@ public sealed class BandwidthLimiter : IAsyncDisposable
             return;
         }
 
-        var perPeriod = (int)Math.Clamp(bytesPerSecond * Period.TotalSeconds, 1, int.MaxValue / 2);
+        RefillPeriod = RefillPeriodFor(bytesPerSecond, largestRequest);
+        var perPeriod = (int)Math.Clamp(bytesPerSecond * RefillPeriod.TotalSeconds, 1, int.MaxValue / 2);
         _bucketSize = (int)Math.Clamp(Math.Max(bytesPerSecond * Slack.TotalSeconds, largestRequest), perPeriod, int.MaxValue / 2);
         _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = _bucketSize,
             TokensPerPeriod = perPeriod,
-            ReplenishmentPeriod = Period,
+            ReplenishmentPeriod = RefillPeriod,
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = false,
         });
         _bucket.AttemptAcquire(_bucketSize).Dispose();
-        _refill = TimeProvider.System.CreateTimer(Refill, _bucket, Period, Period);
+        _refill = TimeProvider.System.CreateTimer(Refill, _bucket, RefillPeriod, RefillPeriod);
     }
 
     public static BandwidthLimiter Unlimited { get; } = new(0, 0);
 
     /// <summary>0: no limit.</summary>
     public long BytesPerSecond { get; }
+
+    public TimeSpan RefillPeriod { get; }
+
+    /// <summary>
+    /// Ten refills in the time one largest request takes at the rate, between every 25 ms and every 0.4 s (the bucket's
+    /// slack, so one refill always fits in the bucket).
+    /// </summary>
+    /// <remarks>
+    /// Every job has its own bucket and timer. At a fixed 25 ms a VMA running 1,000 slow jobs fired 40,000 refills a
+    /// second, a fifth of its CPU, for requests that each needed seconds of tokens. A longer period loses no rate: a refill
+    /// adds the rate times the time elapsed.
+    /// </remarks>
+    public static TimeSpan RefillPeriodFor(long bytesPerSecond, int largestRequest)
+    {
+        if (bytesPerSecond <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var perRequest = TimeSpan.FromSeconds(Math.Max(largestRequest, 1) / (double)bytesPerSecond / RefillsPerRequest);
+        return perRequest < ShortestPeriod ? ShortestPeriod : perRequest > Slack ? Slack : perRequest;
+    }
 
     public async ValueTask WaitAsync(int bytes, CancellationToken cancellationToken)
     {
