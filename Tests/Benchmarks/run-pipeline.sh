@@ -5,7 +5,7 @@
 #   Tests/Benchmarks/run-pipeline.sh                      # N = 500 1000 2000 4000 on RabbitMQ, then InMemory N = 1000
 #   Tests/Benchmarks/run-pipeline.sh --jobs 1000 --seconds 60 [--no-throttle] [--poll-batch 50] [--transport InMemory]   # one run
 #   Tests/Benchmarks/run-pipeline.sh --jobs 1000 --wave    # only the start-up wave: N starts at once, seconds until all stream
-#   Tests/Benchmarks/run-pipeline.sh --ready-to-run ...     # the hosts as the images ship them: published ReadyToRun (data/bench-hosts)
+#   Tests/Benchmarks/run-pipeline.sh --ready-to-run ...     # the hosts published ReadyToRun into data/bench-hosts (the images are not)
 # BENCH_JOBS="500 1000" and BENCH_SECONDS=90 change the default set.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,7 +29,7 @@ _pg_run "$pg_bin/psql" -h "$pg_dir" -p "$PG_PORT" -U postgres -qc "ALTER SYSTEM 
 _pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -m fast restart >/dev/null
 
 dotnet build -c Release Migration.sln -v q -nologo
-# The same publish as deploy/images/*.Dockerfile: framework-dependent, ReadyToRun.
+# deploy/images/*.Dockerfile's publish (framework-dependent), precompiled ReadyToRun for linux-x64.
 publish_host() {
   dotnet publish "$1/$1.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$2" -v q -nologo
 }

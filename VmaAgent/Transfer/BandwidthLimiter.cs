@@ -79,7 +79,7 @@ public sealed class BandwidthLimiter : IAsyncDisposable
         }
 
         var perRequest = TimeSpan.FromSeconds(Math.Max(largestRequest, 1) / (double)bytesPerSecond / RefillsPerRequest);
-        return perRequest < ShortestPeriod ? ShortestPeriod : perRequest > Slack ? Slack : perRequest;
+        return TimeSpan.FromTicks(Math.Clamp(perRequest.Ticks, ShortestPeriod.Ticks, Slack.Ticks));
     }
 
     public async ValueTask WaitAsync(int bytes, CancellationToken cancellationToken)
